@@ -1,0 +1,207 @@
+/*
+ * core.h - internal interface of the core layer: the context structure,
+ * context validation, handle tables, hash maps, names, wait deadlines and
+ * process life-cycle hooks.
+ *
+ * Core sits at the bottom: it calls no other module, except that
+ * context.c assembles the modules at mk_create() and takes them apart at
+ * mk_destroy() (the one wiring point, through their mk__<mod>_init/_fini).
+ *
+ * Rules:
+ *  - Every public entry point starts with MK__CHECK(k) so a NULL or destroyed
+ *    context gets an error code, never a crash.
+ *  - A handle table (mk__htab) and a hash map (mk__hmap, mk__nmap) do no
+ *    locking of their own: the module that owns one protects it with the
+ *    module's lock, and that lock also guards the lifetime of what it holds.
+ *  - Module state is opaque outside its module: struct mk holds pointers to
+ *    forward-declared structs only.
+ */
+#ifndef MK_SRC_CORE_H
+#define MK_SRC_CORE_H
+
+#include <microkernel/core.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define MK__MAGIC_LIVE 0x6d6b4c56u /* "mkLV" */
+#define MK__MAGIC_DEAD 0x6d6b4444u /* "mkDD" */
+
+/* Handle type tags (top byte of a handle). Never reuse a number. */
+enum mk__htype {
+    MK__H_HEAP = 1,
+    MK__H_BLOCK = 2,
+    MK__H_QUEUE = 3,
+    MK__H_SEM = 4,
+    MK__H_DEV = 5,
+    MK__H_FD = 6,
+    MK__H_MUTEX = 7,
+};
+
+struct mk__mem;
+struct mk__proc;
+struct mk__ipc;
+struct mk__sync;
+struct mk__blk;
+struct mk__vfs;
+
+/* Called when a process is created (may fail: the creation is rolled back
+ * by calling the exit hooks of the hooks that already ran) and when it is
+ * destroyed (must release everything the module holds for that pid). */
+typedef int (*mk__proc_create_fn)(mk_t *k, mk_pid_t pid);
+typedef void (*mk__proc_exit_fn)(mk_t *k, mk_pid_t pid);
+
+#define MK__HOOKS_MAX 8
+
+struct mk__hook {
+    mk__proc_create_fn on_create;
+    mk__proc_exit_fn on_exit;
+};
+
+/* The context. Contexts are kept on a global free list after mk_destroy
+ * (never returned to the host allocator), so a call made with a destroyed
+ * context reads a dead magic number instead of freed memory. */
+struct mk {
+    _Atomic uint32_t magic;
+    mk_config_t cfg; /* defaults resolved */
+    _Atomic uint64_t ticks;
+    struct mk__mem *mem;
+    struct mk__proc *proc;
+    struct mk__ipc *ipc;
+    struct mk__sync *sync;
+    struct mk__blk *blk;
+    struct mk__vfs *vfs;
+    struct mk__hook hooks[MK__HOOKS_MAX];
+    int nhooks;
+    struct mk *next_free; /* global free list link */
+};
+
+/* Returns 0 for a live context, MK_EINVAL for NULL, MK_EBADH if destroyed. */
+static inline int mk__check(const mk_t *k)
+{
+    if (k == NULL)
+        return MK_EINVAL;
+    if (atomic_load_explicit(&k->magic, memory_order_acquire) != MK__MAGIC_LIVE)
+        return MK_EBADH;
+    return 0;
+}
+
+#define MK__CHECK(k)                                                         \
+    do {                                                                     \
+        int mk__rc_ = mk__check(k);                                          \
+        if (mk__rc_ != 0)                                                    \
+            return mk__rc_;                                                  \
+    } while (0)
+
+/* Register process life-cycle hooks (called by module init, in layer order;
+ * exit hooks run in reverse order of registration). */
+int mk__hook_register(mk_t *k, mk__proc_create_fn on_create, mk__proc_exit_fn on_exit);
+int mk__hooks_run_create(mk_t *k, mk_pid_t pid);
+void mk__hooks_run_exit(mk_t *k, mk_pid_t pid);
+
+/* ---- names ---------------------------------------------------------- */
+
+/* 0 if name is a valid object name (non-NULL, 1..MK_NAME_MAX bytes),
+ * MK_EINVAL for NULL/empty, MK_ENAMETOOLONG past MK_NAME_MAX. */
+int mk__name_check(const char *name);
+/* FNV-1a, 64 bit. */
+uint64_t mk__hash_str(const char *s);
+uint64_t mk__hash_u64(uint64_t x);
+
+/* ---- handle tables ---------------------------------------------------- */
+/* A handle is [63..56] type tag | [55..32] generation | [31..0] slot index.
+ * Generations start at 1 and skip 0 on wrap, so 0 is never a valid handle. */
+
+struct mk__hslot {
+    void *obj;      /* NULL when free */
+    uint32_t gen;   /* generation of the current or next occupant */
+    uint32_t next;  /* free-list link (index + 1, 0 = end) */
+};
+
+typedef struct mk__htab {
+    struct mk__hslot *slots;
+    uint32_t cap;
+    uint32_t count;
+    uint32_t free_head; /* index + 1, 0 = none */
+    uint8_t type;
+} mk__htab_t;
+
+void mk__htab_init(mk__htab_t *t, uint8_t type);
+void mk__htab_fini(mk__htab_t *t);
+/* MK_ENOMEM on allocation failure. */
+int mk__htab_insert(mk__htab_t *t, void *obj, uint64_t *out);
+/* NULL when h is stale, forged or of another type. */
+void *mk__htab_get(const mk__htab_t *t, uint64_t h);
+/* Removes and returns the object, NULL if h is not valid. */
+void *mk__htab_remove(mk__htab_t *t, uint64_t h);
+/* Iterate: start with *cursor = 0; returns next live object and its handle,
+ * NULL at the end. Removing the returned object while iterating is allowed. */
+void *mk__htab_next(const mk__htab_t *t, uint32_t *cursor, uint64_t *h);
+
+/* ---- hash maps -------------------------------------------------------- */
+/* Open addressing with linear probing and backward-shift deletion; u64 key
+ * to pointer. Key 0 is allowed. */
+
+typedef struct mk__hmap {
+    uint64_t *keys;
+    void **vals;   /* NULL value marks an empty slot */
+    size_t cap;    /* power of two or 0 */
+    size_t count;
+} mk__hmap_t;
+
+void mk__hmap_init(mk__hmap_t *m);
+void mk__hmap_fini(mk__hmap_t *m);
+void *mk__hmap_get(const mk__hmap_t *m, uint64_t key);
+/* val must not be NULL. Replaces an existing entry. MK_ENOMEM on failure. */
+int mk__hmap_put(mk__hmap_t *m, uint64_t key, void *val);
+void *mk__hmap_del(mk__hmap_t *m, uint64_t key);
+/* Iterate: *cursor starts at 0; returns NULL at the end. Do not modify the
+ * map while iterating. */
+void *mk__hmap_next(const mk__hmap_t *m, size_t *cursor, uint64_t *key);
+
+/* Name map: string key (copied) to pointer, chained on a 64-bit hash. */
+struct mk__nnode;
+typedef struct mk__nmap {
+    mk__hmap_t by_hash; /* hash -> first mk__nnode */
+    size_t count;
+} mk__nmap_t;
+
+void mk__nmap_init(mk__nmap_t *m);
+void mk__nmap_fini(mk__nmap_t *m);
+void *mk__nmap_get(const mk__nmap_t *m, const char *name);
+/* MK_EEXIST if present, MK_ENOMEM on failure. */
+int mk__nmap_put(mk__nmap_t *m, const char *name, void *val);
+void *mk__nmap_del(mk__nmap_t *m, const char *name);
+
+/* ---- time and waiting -------------------------------------------------- */
+
+/* Initialise a condition variable that waits on CLOCK_MONOTONIC. */
+int mk__cond_init(pthread_cond_t *c);
+/* Absolute CLOCK_MONOTONIC deadline for a host-thread wait of timeout_ticks
+ * at the context's tick rate. MK_FOREVER gives has_deadline = false. */
+void mk__deadline(const mk_t *k, uint64_t timeout_ticks, struct timespec *abs,
+                  bool *has_deadline);
+/* Wait on c (mutex m held). Returns 0 when woken (or spuriously), or
+ * MK_ETIMEDOUT once the deadline has passed. */
+int mk__cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs,
+                  bool has_deadline);
+
+/* ---- module assembly (implemented by each module) ---------------------- */
+int mk__mem_init(mk_t *k);
+void mk__mem_fini(mk_t *k);
+int mk__proc_init(mk_t *k);
+void mk__proc_fini(mk_t *k);
+int mk__ipc_init(mk_t *k);
+void mk__ipc_fini(mk_t *k);
+int mk__sync_init(mk_t *k);
+void mk__sync_fini(mk_t *k);
+int mk__blk_init(mk_t *k);
+int mk__blk_fini(mk_t *k);   /* flushes; MK_EIO if write-back failed */
+int mk__vfs_init(mk_t *k);
+int mk__vfs_fini(mk_t *k);   /* unmounts; MK_EIO if write-back failed */
+
+#endif /* MK_SRC_CORE_H */

@@ -10,7 +10,7 @@
  *
  * Objects are named by opaque 64-bit handles that carry a type tag and a
  * generation count, so a handle that was freed, never issued, or belongs to
- * another kind of object is detected and refused with #MK_EBADH.
+ * another kind of object is detected and refused with MK_EBADH.
  */
 #ifndef MICROKERNEL_CORE_H
 #define MICROKERNEL_CORE_H
@@ -48,7 +48,7 @@ typedef uint32_t mk_pid_t;
 /**
  * @brief Longest name of a named object (queue, semaphore, device, file name
  *        component), in bytes, not counting the terminating NUL. Longer
- *        names are refused with #MK_ENAMETOOLONG. @since 1.0
+ *        names are refused with MK_ENAMETOOLONG. @since 1.0
  */
 #define MK_NAME_MAX 59
 
@@ -116,7 +116,7 @@ MK_API int mk_create(const mk_config_t *cfg, mk_t **out);
  *
  * Waiters blocked on the context's objects must have returned before this is
  * called. After it returns, any call made with the same pointer returns
- * #MK_EBADH or #MK_EINVAL instead of touching freed memory.
+ * MK_EBADH or MK_EINVAL instead of touching freed memory.
  * @param k Context, NULL or already destroyed (then nothing happens).
  * @retval 0 Success (also for NULL).
  * @retval MK_EIO Some dirty data could not be written back; the context is

@@ -52,13 +52,17 @@ extern "C" {
     XX(EXDEV, -25, "operation crosses a mount boundary")                     \
     XX(ENOFS, -26, "device does not hold a libmk file system")
 
-/** @brief Error codes (always negative). @since 1.0 */
+#define MK__ERRNO_ENUM(name, num, msg) MK_##name = (num),
+/**
+ * @brief Error codes (always negative), one enumerator `MK_<name>` per row
+ *        of #MK_ERRNO_MAP, with the number and message given there.
+ * @since 1.0
+ */
 typedef enum mk_errno {
     MK_OK = 0, /**< Success. */
-#define MK__ERRNO_ENUM(name, num, msg) MK_##name = (num),
     MK_ERRNO_MAP(MK__ERRNO_ENUM)
-#undef MK__ERRNO_ENUM
 } mk_errno_t;
+#undef MK__ERRNO_ENUM
 
 /**
  * @brief Human-readable message for an error code.

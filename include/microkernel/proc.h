@@ -17,9 +17,9 @@
  *
  * Thread safety: every function may be called from any host thread at the
  * same time on the same context. A pid that is being created is not visible
- * (mk_proc_exists() says #MK_ENOENT) until mk_proc_create() returns; a pid
+ * (mk_proc_exists() says @c MK_ENOENT) until mk_proc_create() returns; a pid
  * that is being destroyed is no longer visible but stays taken (a create of
- * the same pid gets #MK_EEXIST) until mk_proc_destroy() returns.
+ * the same pid gets @c MK_EEXIST) until mk_proc_destroy() returns.
  */
 #ifndef MICROKERNEL_PROC_H
 #define MICROKERNEL_PROC_H
@@ -92,7 +92,7 @@ MK_API int mk_proc_exists(mk_t *k, mk_pid_t pid);
  * @brief Destroy a process and release everything it owns.
  *
  * Each module's per-process tear-down runs, in reverse layer order: host
- * threads blocked on the process's mailbox return #MK_EDESTROYED, its queue
+ * threads blocked on the process's mailbox return @c MK_EDESTROYED, its queue
  * subscriptions are dropped, its memory blocks are freed, and so on. The pid
  * becomes free for reuse when this returns.
  * @param k Context.

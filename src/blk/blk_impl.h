@@ -1,0 +1,114 @@
+/*
+ * blk_impl.h - private structures of the blk module, shared by its files
+ * (dev.c: device table and public device calls; drivers.c: RAM and image
+ * drivers; cache.c: the buffer cache). Nothing outside src/blk includes it.
+ *
+ * Locks, always taken one at a time (never nested):
+ *  - blk->devlock guards the device table (handles, names), each device's
+ *    users/refs/removing fields.
+ *  - blk->lock (the cache lock) guards every buffer's bookkeeping, the LRU
+ *    list, each device's block map (d->bufs) and the counters.
+ *  - d->iolock serialises the driver callbacks of one device; it is taken
+ *    by the I/O helpers only, with no other lock held.
+ *
+ * Lifetime: a device is freed only by mk_blk_remove() or mk__blk_fini().
+ * Removal requires refs == 0 (no call in progress, no pinned buffer) and
+ * waits until none of its buffers is busy, so a thread writing back a
+ * buffer of a device it holds no ref on (eviction) is safe.
+ */
+#ifndef MK_SRC_BLK_IMPL_H
+#define MK_SRC_BLK_IMPL_H
+
+#include "blk.h"
+
+#include <microkernel/blk.h>
+
+#include <sys/types.h>
+
+struct mk__dev {
+    uint64_t handle;
+    char name[MK_NAME_MAX + 1];
+    mk_blk_ops_t ops; /* private copy */
+    void *ctx;
+    uint32_t bsize;   /* bytes */
+    uint64_t nblocks;
+    bool is_image;    /* host file identity, to refuse opening one twice */
+    dev_t host_dev;
+    ino_t host_ino;
+    /* devlock: */
+    uint32_t users;   /* mk__blk_ref (mounts) */
+    uint32_t refs;    /* calls in progress + pinned buffers */
+    bool removing;
+    /* iolock: serialises ops.* calls */
+    pthread_mutex_t iolock;
+    /* cache lock: blockno -> struct mk__cbuf */
+    mk__hmap_t bufs;
+};
+
+/* A cache buffer. The public part comes first so a mk__buf_t * converts
+ * back. On the LRU list iff pin == 0 (except while an evictor holds it). */
+struct mk__cbuf {
+    mk__buf_t pub;
+    struct mk__dev *d;      /* owning device while valid or being read */
+    struct mk__cbuf *prev;  /* LRU links */
+    struct mk__cbuf *next;
+    struct mk__cbuf *fnext; /* private list of one flush or drop pass */
+    uint32_t pin;
+    uint32_t cap;           /* bytes allocated at pub.data */
+    bool valid;             /* holds (d, blockno) and is in d->bufs */
+    bool dirty;
+    bool busy;              /* device I/O in progress without the lock */
+    bool reading;           /* busy reading in: the bytes are not valid yet */
+    bool on_lru;
+    int ioerr;              /* result of the last write of a flush pass */
+    uint64_t fepoch;        /* last flush pass that tried it */
+    uint64_t eepoch;        /* last eviction pass whose write failed */
+};
+
+struct mk__blk {
+    pthread_mutex_t devlock;
+    mk__htab_t devs;  /* handle -> struct mk__dev */
+    mk__nmap_t names; /* name -> struct mk__dev */
+
+    pthread_mutex_t lock; /* the cache lock */
+    pthread_cond_t cond;  /* a buffer stopped being busy */
+    struct mk__cbuf **bufs;
+    uint32_t nbufs;
+    uint32_t bufs_cap;
+    uint32_t capacity;
+    struct mk__cbuf lru; /* sentinel: lru.next is least recently used */
+    uint64_t epoch;
+    uint64_t hits, misses, evictions, writebacks;
+    _Atomic uint64_t dev_reads, dev_writes;
+};
+
+/* ---- dev.c ---- */
+/* Take a ref on a live device: MK_EBADH (bad handle), MK_EBUSY (being
+ * removed). */
+int mk__dev_get(mk_t *k, uint64_t h, struct mk__dev **out);
+void mk__dev_put(mk_t *k, struct mk__dev *d);
+/* Driver calls under d->iolock; any failure is MK_EIO. */
+int mk__dev_read(mk_t *k, struct mk__dev *d, uint64_t blockno, void *buf);
+int mk__dev_write(mk_t *k, struct mk__dev *d, uint64_t blockno, const void *buf);
+int mk__dev_sync(mk_t *k, struct mk__dev *d);
+
+/* ---- drivers.c ---- */
+int mk__ram_new(uint32_t bsize, mk_blk_ops_t *ops, void **ctx);
+/* host file identity is returned for the duplicate check */
+int mk__image_new(const char *path, uint32_t bsize, uint64_t *nblocks, uint32_t flags,
+                  mk_blk_ops_t *ops, void **ctx, dev_t *hdev, ino_t *hino);
+
+/* ---- cache.c ---- */
+int mk__cache_init(mk_t *k);
+void mk__cache_fini(mk_t *k);
+/* Pin a block of a device the caller holds a ref on. */
+int mk__cache_get(mk_t *k, struct mk__dev *d, uint64_t blockno, uint32_t flags,
+                  struct mk__cbuf **out);
+void mk__cache_put(mk_t *k, struct mk__cbuf *b);
+/* Write back every dirty buffer of d, then sync d. */
+int mk__cache_flush_dev(mk_t *k, struct mk__dev *d);
+/* Forget every buffer of d (removal). Waits for busy buffers; refuses with
+ * MK_EIO if one is dirty and MK_EBUSY if one is pinned, unless force. */
+int mk__cache_drop_dev(mk_t *k, struct mk__dev *d, bool force);
+
+#endif /* MK_SRC_BLK_IMPL_H */

@@ -1,0 +1,225 @@
+/*
+ * drivers.c - the two built-in block device drivers, written against the
+ * same callback table (mk_blk_ops_t) a caller uses, in the manner of
+ * littlefs's bd/lfs_rambd.c and bd/lfs_filebd.c.
+ *
+ *  - RAM: sparse. A hash map (mk__hmap) from block number to a host
+ *    allocation; a block is allocated when non-zero data is first written
+ *    and freed again when it is overwritten with zeros, so an absent block
+ *    reads as zeros and a large empty device costs nothing.
+ *  - Image: a host file read and written with pread/pwrite at
+ *    blockno × block size and made durable with fsync. Reads past the end
+ *    of a file that shrank under us return zeros.
+ *
+ * Sits on core (hash maps) and the host's libc. The callbacks need no lock
+ * of their own: dev.c calls the ops of one device under its iolock. The
+ * device owns the context; close() frees it.
+ */
+#include "blk_impl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- RAM ---------------------------------------------------------------- */
+
+struct ram {
+    mk__hmap_t blocks; /* blockno -> uint8_t[bsize] */
+    uint32_t bsize;
+};
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+    /* p[0] == 0 and every byte equals the next one */
+    return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+static int ram_read(void *ctx, uint64_t blockno, void *buf, uint32_t count)
+{
+    struct ram *r = ctx;
+    uint8_t *out = buf;
+    for (uint32_t i = 0; i < count; i++, out += r->bsize) {
+        const uint8_t *p = mk__hmap_get(&r->blocks, blockno + i);
+        if (p != NULL)
+            memcpy(out, p, r->bsize);
+        else
+            memset(out, 0, r->bsize);
+    }
+    return 0;
+}
+
+static int ram_write(void *ctx, uint64_t blockno, const void *buf, uint32_t count)
+{
+    struct ram *r = ctx;
+    const uint8_t *in = buf;
+    for (uint32_t i = 0; i < count; i++, in += r->bsize) {
+        uint8_t *p = mk__hmap_get(&r->blocks, blockno + i);
+        if (all_zero(in, r->bsize)) {
+            if (p != NULL)
+                free(mk__hmap_del(&r->blocks, blockno + i));
+            continue;
+        }
+        if (p == NULL) {
+            p = malloc(r->bsize);
+            if (p == NULL)
+                return MK_EIO;
+            if (mk__hmap_put(&r->blocks, blockno + i, p) != 0) {
+                free(p);
+                return MK_EIO;
+            }
+        }
+        memcpy(p, in, r->bsize);
+    }
+    return 0;
+}
+
+static void ram_close(void *ctx)
+{
+    struct ram *r = ctx;
+    size_t cur = 0;
+    void *p;
+    while ((p = mk__hmap_next(&r->blocks, &cur, NULL)) != NULL)
+        free(p);
+    mk__hmap_fini(&r->blocks);
+    free(r);
+}
+
+int mk__ram_new(uint32_t bsize, mk_blk_ops_t *ops, void **ctx)
+{
+    struct ram *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return MK_ENOMEM;
+    mk__hmap_init(&r->blocks);
+    r->bsize = bsize;
+    memset(ops, 0, sizeof *ops);
+    ops->size = sizeof *ops;
+    ops->read = ram_read;
+    ops->write = ram_write;
+    ops->close = ram_close;
+    *ctx = r;
+    return 0;
+}
+
+/* ---- image file ----------------------------------------------------------- */
+
+struct image {
+    int fd;
+    uint32_t bsize;
+};
+
+static int img_read(void *ctx, uint64_t blockno, void *buf, uint32_t count)
+{
+    struct image *im = ctx;
+    uint8_t *p = buf;
+    size_t total = (size_t)count * im->bsize, done = 0;
+    off_t off = (off_t)(blockno * im->bsize);
+    while (done < total) {
+        ssize_t n = pread(im->fd, p + done, total - done, off + (off_t)done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return MK_EIO;
+        }
+        if (n == 0) { /* past the end of a file that shrank: zeros */
+            memset(p + done, 0, total - done);
+            break;
+        }
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static int img_write(void *ctx, uint64_t blockno, const void *buf, uint32_t count)
+{
+    struct image *im = ctx;
+    const uint8_t *p = buf;
+    size_t total = (size_t)count * im->bsize, done = 0;
+    off_t off = (off_t)(blockno * im->bsize);
+    while (done < total) {
+        ssize_t n = pwrite(im->fd, p + done, total - done, off + (off_t)done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return MK_EIO;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static int img_sync(void *ctx)
+{
+    struct image *im = ctx;
+    while (fsync(im->fd) != 0) {
+        if (errno != EINTR)
+            return MK_EIO;
+    }
+    return 0;
+}
+
+static void img_close(void *ctx)
+{
+    struct image *im = ctx;
+    close(im->fd);
+    free(im);
+}
+
+int mk__image_new(const char *path, uint32_t bsize, uint64_t *nblocks, uint32_t flags,
+                  mk_blk_ops_t *ops, void **ctx, dev_t *hdev, ino_t *hino)
+{
+    /* Creating needs a size: with nblocks == 0 the file must already exist. */
+    int oflags = O_RDWR | O_CLOEXEC;
+    if ((flags & MK_BLK_CREATE) && *nblocks != 0)
+        oflags |= O_CREAT;
+    int fd;
+    do {
+        fd = open(path, oflags, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return errno == ENOENT ? MK_ENOENT : MK_EIO;
+
+    int rc = MK_EINVAL;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = MK_EIO;
+        goto fail;
+    }
+    if (!S_ISREG(st.st_mode))
+        goto fail;
+    uint64_t size = (uint64_t)st.st_size;
+    if (*nblocks == 0) {
+        if (size == 0 || size % bsize != 0)
+            goto fail;
+        *nblocks = size / bsize;
+    } else if (size < *nblocks * bsize) {
+        if (!(flags & MK_BLK_CREATE))
+            goto fail;
+        if (ftruncate(fd, (off_t)(*nblocks * bsize)) != 0) {
+            rc = MK_EIO;
+            goto fail;
+        }
+    }
+
+    struct image *im = malloc(sizeof *im);
+    if (im == NULL) {
+        rc = MK_ENOMEM;
+        goto fail;
+    }
+    im->fd = fd;
+    im->bsize = bsize;
+    memset(ops, 0, sizeof *ops);
+    ops->size = sizeof *ops;
+    ops->read = img_read;
+    ops->write = img_write;
+    ops->sync = img_sync;
+    ops->close = img_close;
+    *ctx = im;
+    *hdev = st.st_dev;
+    *hino = st.st_ino;
+    return 0;
+fail:
+    close(fd);
+    return rc;
+}

@@ -97,6 +97,8 @@ MK_API int mk_sem_trywait(mk_t *k, mk_sem_t s);
  * @retval MK_EAGAIN The count is 0 and @p timeout_ticks is #MK_NO_WAIT.
  * @retval MK_ETIMEDOUT No unit became available within @p timeout_ticks.
  * @retval MK_EDESTROYED The semaphore was deleted while the caller waited.
+ * @retval MK_ENOMEM The host could not supply a condition variable for the
+ *         wait (the count is unchanged).
  * @since 1.0
  */
 MK_API int mk_sem_wait(mk_t *k, mk_sem_t s, uint64_t timeout_ticks);

@@ -1,0 +1,232 @@
+"""Kernel methods of the blk and fs modules (blk.h, fs.h): block devices,
+the buffer cache, mkfs and probe.
+
+A device is returned as a :class:`Device` (name + handle); every Kernel
+method taking ``dev`` also accepts the device's name or its raw handle.
+Caller-driven devices (:meth:`BlkMixin.blk_register`) call back into a
+Python object; its callbacks may run on any thread and an exception in one
+is reported to the library as MK_EIO.
+"""
+
+import ctypes
+
+from . import _conv as cv
+from ._structs import (BLK_CLOSE_FN, BLK_READ_FN, BLK_SYNC_FN, BLK_WRITE_FN,
+                       as_dict, mk_blk_ops_t, mk_cache_stats_t,
+                       mk_mkfs_opts_t, new)
+from .errors import MK_EIO
+
+MK_BLK_SIZE_DEFAULT = 4096
+MK_BLK_SIZE_MIN = 512
+MK_BLK_SIZE_MAX = 65536
+MK_BLK_CREATE = 0x1
+PROBE_KINDS = {0: "blank", 1: "mkfs", 2: "other"}
+
+
+class Device:
+    """A block device of a Kernel: ``.name``, ``.handle``."""
+
+    def __init__(self, kernel, handle, name):
+        self.kernel, self.handle, self.name = kernel, handle, name
+
+    def __int__(self):
+        return self.handle
+
+    def __repr__(self):
+        return "<mk.Device %r handle=%#x>" % (self.name, self.handle)
+
+    def info(self):
+        """(block_size, nblocks)."""
+        return self.kernel.blk_info(self)
+
+    @property
+    def block_size(self):
+        return self.info()[0]
+
+    @property
+    def nblocks(self):
+        return self.info()[1]
+
+    def read(self, blockno, offset=0, length=None):
+        return self.kernel.blk_read(self, blockno, offset, length)
+
+    def write(self, blockno, data, offset=0):
+        self.kernel.blk_write(self, blockno, data, offset)
+
+    def flush(self):
+        self.kernel.cache_flush(self)
+
+    def remove(self):
+        self.kernel.blk_remove(self)
+
+    def probe(self):
+        return self.kernel.fs_probe(self)
+
+    def mkfs(self, inodes=0):
+        self.kernel.fs_mkfs(self, inodes)
+
+
+class _Driver:
+    """Keeps a Python driver's callbacks alive while the library holds them."""
+
+    def __init__(self, registry, obj, block_size):
+        self.obj, self.block_size, self.registry = obj, block_size, registry
+
+        def read(_ctx, blockno, bufp, count):
+            try:
+                n = count * self.block_size
+                data = bytes(self.obj.read(blockno, count))
+                if len(data) != n:
+                    return MK_EIO
+                ctypes.memmove(bufp, data, n)
+                return 0
+            except Exception:
+                return MK_EIO
+
+        def write(_ctx, blockno, bufp, count):
+            try:
+                data = ctypes.string_at(bufp, count * self.block_size)
+                rc = self.obj.write(blockno, data)
+                return 0 if rc in (None, 0, True) else MK_EIO
+            except Exception:
+                return MK_EIO
+
+        def sync(_ctx):
+            try:
+                fn = getattr(self.obj, "sync", None)
+                rc = fn() if fn else None
+                return 0 if rc in (None, 0, True) else MK_EIO
+            except Exception:
+                return MK_EIO
+
+        def close(_ctx):
+            try:
+                fn = getattr(self.obj, "close", None)
+                if fn:
+                    fn()
+            except Exception:
+                pass
+            self.registry.discard(self)
+
+        self.ops = new(mk_blk_ops_t, read=BLK_READ_FN(read),
+                       write=BLK_WRITE_FN(write), sync=BLK_SYNC_FN(sync),
+                       close=BLK_CLOSE_FN(close))
+
+
+class BlkMixin:
+    # -- devices ----------------------------------------------------------
+    def _dev(self, dev):
+        """A raw handle from a Device, a name or an int."""
+        if isinstance(dev, Device):
+            return dev.handle
+        if isinstance(dev, (str, bytes)):
+            return self.blk_lookup(dev).handle
+        return cv.handle(dev, "device")
+
+    def _new_dev(self, fname, name, *args):
+        n = cv.name(name, "device name")
+        out = ctypes.c_uint64()
+        self._call(fname, n, *args, ctypes.byref(out))
+        return Device(self, out.value, n.decode("utf-8", "replace"))
+
+    def blk_create_ram(self, name, nblocks, block_size=0):
+        """Create a zeroed, sparse RAM device. MK_EEXIST, MK_EINVAL, …"""
+        return self._new_dev("mk_blk_create_ram", name,
+                             cv.u32(block_size, "block_size"),
+                             cv.u64(nblocks, "nblocks"))
+
+    def blk_open_image(self, name, path, block_size=0, nblocks=0,
+                       create=False):
+        """Open a host file as a device; ``create`` makes/extends it."""
+        return self._new_dev("mk_blk_open_image", name,
+                             cv.name(path, "path"),
+                             cv.u32(block_size, "block_size"),
+                             cv.u64(nblocks, "nblocks"),
+                             MK_BLK_CREATE if create else 0)
+
+    def blk_register(self, name, driver, nblocks, block_size=0):
+        """Register a device driven by ``driver``, an object with
+        ``read(blockno, count) -> bytes`` and ``write(blockno, data)``
+        (optional ``sync()``, ``close()``); sizes in blocks."""
+        bs = cv.u32(block_size, "block_size") or MK_BLK_SIZE_DEFAULT
+        if not hasattr(self, "_drivers"):
+            self._drivers = set()
+        drv = _Driver(self._drivers, driver, bs)
+        self._drivers.add(drv)
+        try:
+            return self._new_dev("mk_blk_register", name,
+                                 ctypes.byref(drv.ops), None,
+                                 cv.u32(block_size, "block_size"),
+                                 cv.u64(nblocks, "nblocks"))
+        except BaseException:
+            self._drivers.discard(drv)
+            raise
+
+    def blk_lookup(self, name):
+        """The device called ``name``; MK_ENOENT when there is none."""
+        n = cv.name(name, "device name")
+        out = ctypes.c_uint64()
+        self._call("mk_blk_lookup", n, ctypes.byref(out))
+        return Device(self, out.value, n.decode("utf-8", "replace"))
+
+    def blk_remove(self, dev):
+        """Write back, close and forget a device. MK_EBUSY when mounted."""
+        self._call("mk_blk_remove", self._dev(dev))
+
+    def blk_info(self, dev):
+        """(block_size, nblocks) of a device."""
+        bs, n = ctypes.c_uint32(), ctypes.c_uint64()
+        self._call("mk_blk_info", self._dev(dev), ctypes.byref(bs),
+                   ctypes.byref(n))
+        return bs.value, n.value
+
+    def blk_read(self, dev, blockno, offset=0, length=None):
+        """Bytes of block ``blockno`` through the cache (whole block by
+        default, else ``length`` bytes from ``offset``)."""
+        d = self._dev(dev)
+        if length is None:
+            length = self.blk_info(d)[0] - cv.u32(offset, "offset")
+            length = max(length, 0)
+        buf = ctypes.create_string_buffer(cv.u64(length, "length"))
+        self._call("mk_blk_read", d, cv.u64(blockno, "blockno"),
+                   cv.u32(offset, "offset"), buf, length)
+        return buf.raw
+
+    def blk_write(self, dev, blockno, data, offset=0):
+        """Write ``data`` into block ``blockno`` at ``offset`` (write-back:
+        the device sees it at flush/eviction). MK_EMSGSIZE past the block."""
+        b = cv.data(data)
+        self._call("mk_blk_write", self._dev(dev), cv.u64(blockno, "blockno"),
+                   cv.u32(offset, "offset"), b, len(b))
+
+    # -- cache ------------------------------------------------------------
+    def cache_flush(self, dev=None):
+        """Write every dirty block of ``dev`` (all devices by default)."""
+        self._call("mk_cache_flush", 0 if dev is None else self._dev(dev))
+
+    def cache_evict(self):
+        """Evict the LRU unpinned block (written back first if dirty);
+        return how many were evicted (0 or 1)."""
+        n = ctypes.c_uint64()
+        self._call("mk_cache_evict", ctypes.byref(n))
+        return n.value
+
+    def cache_stats(self):
+        """Cache statistics as a dict (capacity, cached, dirty, hits, …)."""
+        st = new(mk_cache_stats_t)
+        self._call("mk_cache_stats", ctypes.byref(st))
+        return as_dict(st)
+
+    # -- fs ---------------------------------------------------------------
+    def fs_mkfs(self, dev, inodes=0):
+        """Format ``dev`` with an empty file system (destroys its data)."""
+        o = new(mk_mkfs_opts_t)
+        self._clib.mk_mkfs_opts_init(ctypes.byref(o))
+        o.inodes = cv.u32(inodes, "inodes")
+        self._call("mk_fs_mkfs", self._dev(dev), ctypes.byref(o))
+
+    def fs_probe(self, dev):
+        """What ``dev`` holds: "blank", "mkfs" or "other"."""
+        kind = ctypes.c_uint32()
+        self._call("mk_fs_probe", self._dev(dev), ctypes.byref(kind))
+        return PROBE_KINDS.get(kind.value, kind.value)

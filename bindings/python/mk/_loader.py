@@ -1,0 +1,57 @@
+"""Finding and loading the libmk shared library.
+
+Order of search (the first that loads wins):
+
+1. ``MK_LIBRARY``: a path to the library, when the variable is set. Nothing
+   else is tried then, so a wrong path fails loudly instead of silently
+   loading another copy.
+2. A meson build tree of the source checkout this package sits in:
+   ``<repo>/build*/libmk.so.1`` with ``<repo>`` two folders above this
+   package, newest file first. A candidate that does not load (for example a
+   sanitizer build whose runtime is not preloaded) is skipped.
+3. The system's library: ``ctypes.util.find_library('mk')``, then the
+   SONAME ``libmk.so.1``.
+
+When nothing loads, ImportError names every path tried and why it failed.
+"""
+
+import ctypes
+import ctypes.util
+import glob
+import os
+
+SONAME = "libmk.so.1"
+
+
+def _build_tree_candidates():
+    here = os.path.dirname(os.path.abspath(__file__))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
+    found = glob.glob(os.path.join(repo, "build*", SONAME))
+    found.sort(key=lambda p: os.path.getmtime(p), reverse=True)
+    return found
+
+
+def load():
+    """Return (ctypes.CDLL, path) for libmk or raise ImportError."""
+    tried = []
+    env = os.environ.get("MK_LIBRARY")
+    if env:
+        try:
+            return ctypes.CDLL(env), env
+        except OSError as e:
+            raise ImportError(
+                "mk: cannot load libmk from MK_LIBRARY=%r: %s" % (env, e)) from e
+    candidates = _build_tree_candidates()
+    sys_name = ctypes.util.find_library("mk")
+    if sys_name:
+        candidates.append(sys_name)
+    candidates.append(SONAME)
+    for path in candidates:
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as e:
+            tried.append("%s (%s)" % (path, e))
+    raise ImportError(
+        "mk: cannot find libmk. Set MK_LIBRARY to the path of libmk.so.1, "
+        "build it with meson in the source tree, or install it. Tried: "
+        + "; ".join(tried))

@@ -198,9 +198,9 @@ typedef struct mk_heap_stats {
     /** Largest free extent in bytes: for a free-list heap, the largest free
      *  block (boundary tag included, so the largest request it can satisfy
      *  is this minus #MK_HEAP_FREELIST_OVERHEAD); for a bump heap, the
-     *  space above the bump pointer; for a fixed-block heap, the largest
-     *  size class it can serve without taking memory from elsewhere (the
-     *  largest class while an unused slab remains), 0 when full. */
+     *  space above the bump pointer; for a fixed-block heap, the longest
+     *  run of unused slabs (#MK_HEAP_FIXED_SLAB bytes each) or, if larger,
+     *  the largest size class that has a free slot; 0 when full. */
     uint64_t largest_free;
     /** Highest value @c used has reached, in bytes. */
     uint64_t high_water;

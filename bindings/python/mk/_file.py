@@ -10,7 +10,7 @@ import ctypes
 import io
 
 from . import _conv as cv
-from .errors import MkError
+from .errors import MkError, MK_EBADH, MK_ENOENT
 
 _O_RDONLY, _O_WRONLY, _O_RDWR = 0x0, 0x1, 0x2
 _O_CREAT, _O_EXCL, _O_TRUNC, _O_APPEND = 0x40, 0x80, 0x200, 0x400
@@ -107,9 +107,11 @@ class MkFile(io.RawIOBase):
         finally:
             try:
                 self.kernel.vfs_close(self.fd, self.pid)
-            except MkError:
-                # The kernel was closed first: mk_destroy closed it already.
-                if not self.kernel.closed:
+            except MkError as e:
+                # Already closed by the library: the kernel was closed
+                # (mk_destroy), or the owning process was destroyed.
+                if not (self.kernel.closed or
+                        e.code in (MK_EBADH, MK_ENOENT)):
                     raise
 
 

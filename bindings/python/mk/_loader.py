@@ -26,9 +26,13 @@ SONAME = "libmk.so.1"
 def _build_tree_candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
-    found = glob.glob(os.path.join(repo, "build*", SONAME))
-    found.sort(key=lambda p: os.path.getmtime(p), reverse=True)
-    return found
+    found = []
+    for path in glob.glob(os.path.join(repo, "build*", SONAME)):
+        try:
+            found.append((os.path.getmtime(path), path))
+        except OSError:
+            continue            # removed meanwhile (another build)
+    return [p for _m, p in sorted(found, reverse=True)]
 
 
 def load():

@@ -176,8 +176,13 @@ class Microkernel:
 
     # -- life cycle (extras) ----------------------------------------------
     def close(self):
-        """Flush everything to the devices and release the kernel."""
-        self.kernel.close()
+        """Flush everything to the devices and release the kernel: True,
+        or False if some data could not be written back (extra)."""
+        try:
+            self.kernel.close()
+            return True
+        except Exception:
+            return False
 
     def __enter__(self):
         return self

@@ -18,15 +18,7 @@ if PKG_ROOT not in sys.path:
 import mk  # noqa: E402
 
 
-class KernelTest(unittest.TestCase):
-    """A fresh Kernel per test (``self.k``), closed afterwards."""
-
-    def setUp(self):
-        self.k = mk.Kernel()
-
-    def tearDown(self):
-        self.k.close()
-
+class MkTestCase(unittest.TestCase):
     def assertMkError(self, code, fn, *args, **kwargs):
         """fn(*args) raises MkError with exactly ``code``."""
         with self.assertRaises(mk.MkError) as cm:
@@ -37,7 +29,17 @@ class KernelTest(unittest.TestCase):
         return cm.exception
 
 
-class TempDirTest(unittest.TestCase):
+class KernelTest(MkTestCase):
+    """A fresh Kernel per test (``self.k``), closed afterwards."""
+
+    def setUp(self):
+        self.k = mk.Kernel()
+
+    def tearDown(self):
+        self.k.close()
+
+
+class TempDirTest(MkTestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory(prefix="mk-py-")
         self.tmp = self._tmp.name

@@ -1,0 +1,182 @@
+/*
+ * balloc.c - block and inode allocation bitmaps (xv6 fs.c balloc/bfree,
+ * with a roving start hint so allocation does not rescan the front of the
+ * bitmap each time).
+ *
+ * Sits on the buffer cache: each bitmap block is pinned only while one byte
+ * is tested and set. Free counts in fs->sb are kept exact here; the
+ * superblock is written to the device by super.c (sync, unmount). The
+ * caller serialises calls on one mk__fs (fs.h).
+ */
+#include "fs_impl.h"
+
+#include <string.h>
+
+/* Find a clear bit in [lo, hi) of the bitmap at block `start`, beginning at
+ * `hint` and wrapping; set it. MK_ENOSPC if none. */
+static int mk__bitmap_take(struct mk__fs *fs, uint64_t start, uint64_t lo, uint64_t hi,
+                           uint64_t hint, uint64_t *out)
+{
+    uint64_t bits_per_block = (uint64_t)fs->bsize * 8;
+    if (hint < lo || hint >= hi)
+        hint = lo;
+    uint64_t bit = hint;
+    uint64_t scanned = 0, total = hi - lo;
+    while (scanned < total) {
+        uint64_t blk = bit / bits_per_block;
+        mk__buf_t *b;
+        int rc = mk__buf_get(fs->k, fs->dev, start + blk, 0, &b);
+        if (rc != 0)
+            return rc;
+        /* Scan this bitmap block from `bit` to its end (or to hi). */
+        uint64_t end = (blk + 1) * bits_per_block;
+        if (end > hi)
+            end = hi;
+        while (bit < end) {
+            uint32_t byte = (uint32_t)((bit % bits_per_block) / 8);
+            if (bit % 8 == 0 && b->data[byte] == 0xff && bit + 8 <= end) {
+                bit += 8;
+                scanned += 8;
+                continue;
+            }
+            uint8_t mask = (uint8_t)(1u << (bit % 8));
+            if ((b->data[byte] & mask) == 0) {
+                b->data[byte] |= mask;
+                mk__buf_dirty(fs->k, b);
+                mk__buf_put(fs->k, b);
+                *out = bit;
+                return 0;
+            }
+            bit++;
+            scanned++;
+        }
+        mk__buf_put(fs->k, b);
+        if (bit >= hi)
+            bit = lo;
+    }
+    return MK_ENOSPC;
+}
+
+/* Clear bit `bit`; MK_ECORRUPT if it was already clear (double free). */
+static int mk__bitmap_clear(struct mk__fs *fs, uint64_t start, uint64_t bit)
+{
+    uint64_t bits_per_block = (uint64_t)fs->bsize * 8;
+    mk__buf_t *b;
+    int rc = mk__buf_get(fs->k, fs->dev, start + bit / bits_per_block, 0, &b);
+    if (rc != 0)
+        return rc;
+    uint32_t byte = (uint32_t)((bit % bits_per_block) / 8);
+    uint8_t mask = (uint8_t)(1u << (bit % 8));
+    if ((b->data[byte] & mask) == 0) {
+        mk__buf_put(fs->k, b);
+        return MK_ECORRUPT;
+    }
+    b->data[byte] &= (uint8_t)~mask;
+    mk__buf_dirty(fs->k, b);
+    mk__buf_put(fs->k, b);
+    return 0;
+}
+
+int mk__bitmap_count(struct mk__fs *fs, uint64_t start, uint64_t nbits, uint64_t *used)
+{
+    uint64_t bits_per_block = (uint64_t)fs->bsize * 8;
+    uint64_t n = 0;
+    for (uint64_t blk = 0; blk * bits_per_block < nbits; blk++) {
+        mk__buf_t *b;
+        int rc = mk__buf_get(fs->k, fs->dev, start + blk, 0, &b);
+        if (rc != 0)
+            return rc;
+        uint64_t bits = nbits - blk * bits_per_block;
+        if (bits > bits_per_block)
+            bits = bits_per_block;
+        for (uint64_t i = 0; i < bits / 8; i++)
+            n += (uint64_t)__builtin_popcount(b->data[i]);
+        for (uint64_t i = bits / 8 * 8; i < bits; i++)
+            n += (b->data[i / 8] >> (i % 8)) & 1u;
+        mk__buf_put(fs->k, b);
+    }
+    *used = n;
+    return 0;
+}
+
+int mk__balloc(struct mk__fs *fs, uint32_t *bno)
+{
+    if (fs->sb.free_blocks == 0)
+        return MK_ENOSPC;
+    uint64_t bit;
+    int rc = mk__bitmap_take(fs, fs->sb.bmap_start, fs->sb.data_start, fs->sb.nblocks,
+                             fs->bhint, &bit);
+    if (rc == MK_ENOSPC) {
+        fs->sb.free_blocks = 0; /* the count drifted: trust the bitmap */
+        return rc;
+    }
+    if (rc != 0)
+        return rc;
+    fs->sb.free_blocks--;
+    fs->bhint = bit + 1;
+    *bno = (uint32_t)bit;
+    return 0;
+}
+
+int mk__balloc_zero(struct mk__fs *fs, uint32_t *bno)
+{
+    uint32_t b;
+    int rc = mk__balloc(fs, &b);
+    if (rc != 0)
+        return rc;
+    mk__buf_t *buf;
+    rc = mk__buf_get(fs->k, fs->dev, b, MK__BUF_NOREAD, &buf);
+    if (rc != 0) {
+        mk__bfree(fs, b);
+        return rc;
+    }
+    memset(buf->data, 0, buf->size);
+    mk__buf_dirty(fs->k, buf);
+    mk__buf_put(fs->k, buf);
+    *bno = b;
+    return 0;
+}
+
+int mk__bfree(struct mk__fs *fs, uint32_t bno)
+{
+    if (bno < fs->sb.data_start || bno >= fs->sb.nblocks)
+        return MK_ECORRUPT;
+    int rc = mk__bitmap_clear(fs, fs->sb.bmap_start, bno);
+    if (rc != 0)
+        return rc;
+    fs->sb.free_blocks++;
+    if (bno < fs->bhint)
+        fs->bhint = bno;
+    return 0;
+}
+
+int mk__ialloc(struct mk__fs *fs, uint32_t *ino)
+{
+    if (fs->sb.free_inodes == 0)
+        return MK_ENOSPC;
+    uint64_t bit;
+    int rc = mk__bitmap_take(fs, fs->sb.imap_start, 1, fs->sb.ninodes, fs->ihint, &bit);
+    if (rc == MK_ENOSPC) {
+        fs->sb.free_inodes = 0;
+        return rc;
+    }
+    if (rc != 0)
+        return rc;
+    fs->sb.free_inodes--;
+    fs->ihint = (uint32_t)bit + 1;
+    *ino = (uint32_t)bit;
+    return 0;
+}
+
+int mk__ifree(struct mk__fs *fs, uint32_t ino)
+{
+    if (ino == 0 || ino >= fs->sb.ninodes)
+        return MK_ECORRUPT;
+    int rc = mk__bitmap_clear(fs, fs->sb.imap_start, ino);
+    if (rc != 0)
+        return rc;
+    fs->sb.free_inodes++;
+    if (ino < fs->ihint)
+        fs->ihint = ino;
+    return 0;
+}

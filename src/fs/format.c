@@ -1,0 +1,105 @@
+/*
+ * format.c - byte-level encoding of the on-disk structures (see
+ * fs_format.h for the layout) and the CRC-32C that guards the superblock.
+ *
+ * Sits on nothing: pure functions over byte arrays, no device access, no
+ * locks. Every multi-byte field is written and read byte by byte in
+ * little-endian order, so the format does not depend on the host.
+ */
+#include "fs_format.h"
+
+#include <string.h>
+
+/* Bitwise CRC-32C, reflected form (polynomial 0x1EDC6F41 bit-reversed to
+ * 0x82F63B78), Castagnoli et al. 1993; the same CRC as iSCSI and ext4.
+ * Only the 124-byte superblock is checksummed, so a table is not worth it. */
+uint32_t mk__crc32c(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    uint32_t crc = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xffffffffu;
+}
+
+void mk__sb_encode(const struct mk__sb *sb, uint8_t *p)
+{
+    memset(p, 0, MK__FS_SB_SIZE);
+    mk__put32(p + 0, sb->magic);
+    mk__put32(p + 4, sb->version);
+    mk__put32(p + 8, sb->block_size);
+    mk__put32(p + 12, sb->inode_size);
+    mk__put64(p + 16, sb->nblocks);
+    mk__put32(p + 24, sb->ninodes);
+    mk__put32(p + 28, sb->state);
+    mk__put64(p + 32, sb->bmap_start);
+    mk__put32(p + 40, sb->bmap_blocks);
+    mk__put32(p + 44, sb->imap_blocks);
+    mk__put64(p + 48, sb->imap_start);
+    mk__put64(p + 56, sb->itable_start);
+    mk__put32(p + 64, sb->itable_blocks);
+    mk__put32(p + 68, sb->root_ino);
+    mk__put64(p + 72, sb->data_start);
+    mk__put64(p + 80, sb->free_blocks);
+    mk__put32(p + 88, sb->free_inodes);
+    mk__put32(p + 92, sb->dirent_size);
+    mk__put64(p + 96, sb->mkfs_time);
+    mk__put64(p + 104, sb->write_time);
+    mk__put32(p + 112, sb->mount_count);
+    /* 116..123 reserved, zero */
+    mk__put32(p + MK__FS_SB_CRC_OFF, mk__crc32c(p, MK__FS_SB_CRC_OFF));
+}
+
+void mk__sb_decode(const uint8_t *p, struct mk__sb *sb)
+{
+    sb->magic = mk__le32(p + 0);
+    sb->version = mk__le32(p + 4);
+    sb->block_size = mk__le32(p + 8);
+    sb->inode_size = mk__le32(p + 12);
+    sb->nblocks = mk__le64(p + 16);
+    sb->ninodes = mk__le32(p + 24);
+    sb->state = mk__le32(p + 28);
+    sb->bmap_start = mk__le64(p + 32);
+    sb->bmap_blocks = mk__le32(p + 40);
+    sb->imap_blocks = mk__le32(p + 44);
+    sb->imap_start = mk__le64(p + 48);
+    sb->itable_start = mk__le64(p + 56);
+    sb->itable_blocks = mk__le32(p + 64);
+    sb->root_ino = mk__le32(p + 68);
+    sb->data_start = mk__le64(p + 72);
+    sb->free_blocks = mk__le64(p + 80);
+    sb->free_inodes = mk__le32(p + 88);
+    sb->dirent_size = mk__le32(p + 92);
+    sb->mkfs_time = mk__le64(p + 96);
+    sb->write_time = mk__le64(p + 104);
+    sb->mount_count = mk__le32(p + 112);
+    sb->crc = mk__le32(p + MK__FS_SB_CRC_OFF);
+}
+
+void mk__dinode_encode(const struct mk__dinode *di, uint8_t *p)
+{
+    memset(p, 0, MK__FS_INODE_SIZE);
+    mk__put16(p + 0, di->type);
+    mk__put32(p + 4, di->nlink);
+    mk__put64(p + 8, di->size);
+    mk__put64(p + 16, di->blocks);
+    mk__put64(p + 24, di->ctime);
+    mk__put64(p + 32, di->mtime);
+    for (unsigned i = 0; i < MK__FS_NADDR; i++)
+        mk__put32(p + 40 + 4 * i, di->addrs[i]);
+}
+
+void mk__dinode_decode(const uint8_t *p, struct mk__dinode *di)
+{
+    di->type = mk__le16(p + 0);
+    di->nlink = mk__le32(p + 4);
+    di->size = mk__le64(p + 8);
+    di->blocks = mk__le64(p + 16);
+    di->ctime = mk__le64(p + 24);
+    di->mtime = mk__le64(p + 32);
+    for (unsigned i = 0; i < MK__FS_NADDR; i++)
+        di->addrs[i] = mk__le32(p + 40 + 4 * i);
+}

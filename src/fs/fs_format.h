@@ -1,0 +1,169 @@
+/*
+ * fs_format.h - the on-disk format of libmk's file system, version 1
+ * (MK_FS_VERSION), and its explicit little-endian encoders and decoders.
+ *
+ * Nothing here touches a device: these are pure byte layouts. The rest of
+ * src/fs never casts a struct over disk bytes; it decodes into the host
+ * structs below and encodes them back (so the format is the same on every
+ * host, whatever its endianness, alignment or padding).
+ *
+ * Layout of a device of N blocks of B bytes (B = the device's block size, a
+ * power of two 512 .. 65536), after xv6's fs.h:
+ *
+ *   block  0                 1            1+bm          1+bm+im        data_start          N-1
+ *        +-----------+-------------------+--------------+-----------------+--------- ... ----+
+ *        | superblock| block bitmap (bm) | inode bitmap | inode table     | data blocks      |
+ *        |           | 1 bit per block   | (im blocks)  | (it blocks,     | (file contents,  |
+ *        |           | of the device     | 1 bit/inode  |  B/128 inodes   |  directories,    |
+ *        |           | 1 = in use        | 1 = in use   |  per block)     |  indirect blocks)|
+ *        +-----------+-------------------+--------------+-----------------+--------- ... ----+
+ *
+ * Bitmap bit i is bit (i % 8) of byte (i / 8) of the bitmap's blocks taken
+ * as one byte string. The block bitmap marks the metadata blocks (0 ..
+ * data_start-1) in use too, so one bitmap scan finds every free block.
+ * Inode 0 is reserved (marked in use, never allocated): 0 means "no inode"
+ * in directory entries. Block number 0 in a pointer means "hole" (block 0 is
+ * the superblock and never belongs to a file).
+ *
+ * Superblock (block 0, bytes 0..127; the rest of the block is zero):
+ *   off size field          unit / meaning
+ *     0   4  magic          MK__FS_MAGIC ("MKFS" read as bytes)
+ *     4   4  version        MK_FS_VERSION (1)
+ *     8   4  block_size     bytes; must equal the device's block size
+ *    12   4  inode_size     bytes (128)
+ *    16   8  nblocks        blocks in the file system (<= device, < 2^32)
+ *    24   4  ninodes        inodes in the table, inode 0 included
+ *    28   4  state          MK__FS_STATE_CLEAN (1) or _MOUNTED (2)
+ *    32   8  bmap_start     block number of the block bitmap (1)
+ *    40   4  bmap_blocks    blocks
+ *    44   4  imap_blocks    blocks
+ *    48   8  imap_start     block number of the inode bitmap
+ *    56   8  itable_start   block number of the inode table
+ *    64   4  itable_blocks  blocks
+ *    68   4  root_ino       inode number of the root directory (1)
+ *    72   8  data_start     block number of the first data block
+ *    80   8  free_blocks    blocks (a hint; recomputed from the bitmap at mount)
+ *    88   4  free_inodes    inodes (likewise)
+ *    92   4  dirent_size    bytes (64)
+ *    96   8  mkfs_time      ticks of the virtual clock at mkfs
+ *   104   8  write_time     ticks at the last superblock write
+ *   112   4  mount_count    times mounted since mkfs
+ *   116   8  reserved       zero
+ *   124   4  crc            CRC-32C (Castagnoli) of bytes 0..123
+ *
+ * Inode (128 bytes; inode i is at byte (i % (B/128)) * 128 of block
+ * itable_start + i / (B/128)):
+ *   off size field          unit / meaning
+ *     0   2  type           0 free, 1 regular file, 2 directory
+ *     2   2  reserved       zero
+ *     4   4  nlink          directory entries naming the inode
+ *     8   8  size           bytes
+ *    16   8  blocks         blocks allocated to the inode (data + indirect)
+ *    24   8  ctime          ticks: last inode change
+ *    32   8  mtime          ticks: last content change
+ *    40  48  direct[12]     u32 block numbers of file blocks 0..11 (0 = hole)
+ *    88   4  indirect       u32 block of P = B/4 block numbers (file blocks 12 ..)
+ *    92   4  dindirect      u32 block of P indirect block numbers
+ *    96   4  tindirect      u32 block of P double-indirect block numbers
+ *   100  28  reserved       zero
+ *  An indirect block is an array of P little-endian u32 block numbers.
+ *  Largest file: (12 + P + P^2 + P^3) * B bytes (about 1 GiB at 512-byte
+ *  blocks, 4 TiB at 4 KiB), capped at 2^62.
+ *
+ * Directory entry (64 bytes; a directory's data is an array of them, its
+ * size a multiple of 64; entries 0 and 1 are "." and ".."):
+ *   off size field          unit / meaning
+ *     0   4  ino            inode number, 0 = free slot
+ *     4   1  name_len       bytes, 1 .. MK_NAME_MAX (59)
+ *     5  59  name           name bytes, no NUL, zero padded
+ *  Lookup is a linear scan (hashed directories are a later format change).
+ */
+#ifndef MK_SRC_FS_FORMAT_H
+#define MK_SRC_FS_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MK__FS_MAGIC 0x53464b4du /* bytes 'M' 'K' 'F' 'S' */
+#define MK__FS_SB_SIZE 128u
+#define MK__FS_SB_CRC_OFF 124u
+#define MK__FS_INODE_SIZE 128u
+#define MK__FS_DIRENT_SIZE 64u
+#define MK__FS_NDIRECT 12u
+#define MK__FS_NADDR (MK__FS_NDIRECT + 3u) /* + single, double, triple */
+#define MK__FS_ROOT_INO 1u
+#define MK__FS_STATE_CLEAN 1u
+#define MK__FS_STATE_MOUNTED 2u
+#define MK__FS_BSIZE_MIN 512u
+#define MK__FS_BSIZE_MAX 65536u
+#define MK__FS_MAX_FILE ((uint64_t)1 << 62)
+
+enum { MK__FS_T_FREE = 0, MK__FS_T_REG = 1, MK__FS_T_DIR = 2 };
+
+/* Decoded superblock (host order). */
+struct mk__sb {
+    uint32_t magic, version, block_size, inode_size;
+    uint64_t nblocks;
+    uint32_t ninodes, state;
+    uint64_t bmap_start;
+    uint32_t bmap_blocks, imap_blocks;
+    uint64_t imap_start, itable_start;
+    uint32_t itable_blocks, root_ino;
+    uint64_t data_start, free_blocks;
+    uint32_t free_inodes, dirent_size;
+    uint64_t mkfs_time, write_time;
+    uint32_t mount_count;
+    uint32_t crc;
+};
+
+/* Decoded inode (host order). */
+struct mk__dinode {
+    uint16_t type;
+    uint32_t nlink;
+    uint64_t size, blocks, ctime, mtime;
+    uint32_t addrs[MK__FS_NADDR];
+};
+
+/* Little-endian accessors: byte by byte, so alignment never matters. */
+static inline uint16_t mk__le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t mk__le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+static inline uint64_t mk__le64(const uint8_t *p)
+{
+    return (uint64_t)mk__le32(p) | ((uint64_t)mk__le32(p + 4) << 32);
+}
+static inline void mk__put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static inline void mk__put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void mk__put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, initial and final
+ * xor 0xFFFFFFFF), as in iSCSI (RFC 3720) and ext4 metadata checksums. */
+uint32_t mk__crc32c(const void *data, size_t len);
+
+/* Superblock: encode writes MK__FS_SB_SIZE bytes with the CRC computed over
+ * them; decode reads them (the CRC field is returned, not checked). */
+void mk__sb_encode(const struct mk__sb *sb, uint8_t *p);
+void mk__sb_decode(const uint8_t *p, struct mk__sb *sb);
+/* Inode: MK__FS_INODE_SIZE bytes. */
+void mk__dinode_encode(const struct mk__dinode *di, uint8_t *p);
+void mk__dinode_decode(const uint8_t *p, struct mk__dinode *di);
+
+#endif /* MK_SRC_FS_FORMAT_H */

@@ -323,16 +323,21 @@ again:
     return 0;
 }
 
-void mk__cache_put(mk_t *k, struct mk__cbuf *b)
+static void put_locked(struct mk__blk *c, struct mk__cbuf *b)
 {
-    struct mk__blk *c = k->blk;
-    pthread_mutex_lock(&c->lock);
     if (b->pin > 0 && --b->pin == 0) {
         if (b->valid)
             lru_tail(c, b);
         else
             lru_head(c, b);
     }
+}
+
+void mk__cache_put(mk_t *k, struct mk__cbuf *b)
+{
+    struct mk__blk *c = k->blk;
+    pthread_mutex_lock(&c->lock);
+    put_locked(c, b);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -564,9 +569,13 @@ MK_API int mk_blk_read(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset,
     if (rc != 0)
         return rc;
     if ((rc = mk__cache_get(k, d, blockno, 0, &b)) == 0) {
+        /* Copy under the cache lock so that a concurrent mk_blk_write of
+         * the same block is seen whole or not at all. */
+        pthread_mutex_lock(&k->blk->lock);
         if (len > 0)
             memcpy(buf, b->pub.data + offset, len);
-        mk__cache_put(k, b);
+        put_locked(k->blk, b);
+        pthread_mutex_unlock(&k->blk->lock);
     }
     mk__dev_put(k, d);
     return rc;
@@ -583,12 +592,17 @@ MK_API int mk_blk_write(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset
         return rc;
     uint32_t flags = (offset == 0 && len == d->bsize) ? MK__BUF_NOREAD : 0;
     if ((rc = mk__cache_get(k, d, blockno, flags, &b)) == 0) {
+        /* Under the cache lock, and not while a write-back of this buffer
+         * is reading its bytes without the lock. */
+        struct mk__blk *c = k->blk;
+        pthread_mutex_lock(&c->lock);
+        while (b->busy)
+            pthread_cond_wait(&c->cond, &c->lock);
         if (len > 0)
             memcpy(b->pub.data + offset, buf, len);
-        pthread_mutex_lock(&k->blk->lock);
         b->dirty = true;
-        pthread_mutex_unlock(&k->blk->lock);
-        mk__cache_put(k, b);
+        put_locked(c, b);
+        pthread_mutex_unlock(&c->lock);
     }
     mk__dev_put(k, d);
     return rc;

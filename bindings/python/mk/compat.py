@@ -44,6 +44,7 @@ tests/test_compat_*.py):
   ``acquire_semaphore`` returns False when the count is 0.
 """
 
+import functools
 import os
 import pickle
 
@@ -90,14 +91,12 @@ def _pid(pid):
 def _safe(default):
     """Decorator: any exception becomes ``default`` (the compat contract)."""
     def wrap(fn):
+        @functools.wraps(fn)
         def method(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
             except Exception:
                 return default
-        method.__name__ = fn.__name__
-        method.__qualname__ = fn.__qualname__
-        method.__doc__ = fn.__doc__
         return method
     return wrap
 

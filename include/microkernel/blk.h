@@ -13,7 +13,7 @@
  *
  * Every device has a unique name (for example "/dev/sda1") and is named in
  * calls by an opaque, generation-tagged handle, ::mk_dev_t; a handle of a
- * removed device is refused with #MK_EBADH.
+ * removed device is refused with MK_EBADH.
  *
  * All block I/O goes through one buffer cache per context (capacity
  * @c cache_blocks of ::mk_config_t), in the manner of xv6's bio.c and the
@@ -22,7 +22,7 @@
  * dirty; the device sees the data on mk_cache_flush(), on eviction, on
  * mk_blk_remove() or at mk_destroy(). A dirty block is never dropped without
  * being written: if the device refuses the write the block stays dirty in
- * the cache and the call reports #MK_EIO.
+ * the cache and the call reports MK_EIO.
  *
  * Thread safety: every function may be called from any host thread at the
  * same time. Device callbacks of one device are never called concurrently
@@ -78,15 +78,15 @@ typedef struct mk_blk_ops {
     /** Size of this structure in bytes: set it to sizeof(mk_blk_ops_t). */
     uint32_t size;
     /** Read @p count blocks starting at @p blockno into @p buf
-     *  (@p count × block size bytes). Required. Return 0, or #MK_EIO on
-     *  failure (any non-zero value is treated as #MK_EIO). */
+     *  (@p count × block size bytes). Required. Return 0, or MK_EIO on
+     *  failure (any non-zero value is treated as MK_EIO). */
     int (*read)(void *ctx, uint64_t blockno, void *buf, uint32_t count);
     /** Write @p count blocks starting at @p blockno from @p buf. Required.
-     *  Return 0, or #MK_EIO on failure (any non-zero value is treated as
-     *  #MK_EIO); a failed write leaves the data dirty in the cache. */
+     *  Return 0, or MK_EIO on failure (any non-zero value is treated as
+     *  MK_EIO); a failed write leaves the data dirty in the cache. */
     int (*write)(void *ctx, uint64_t blockno, const void *buf, uint32_t count);
     /** Make earlier writes durable; may be NULL (nothing to do). Return 0 or
-     *  #MK_EIO. */
+     *  MK_EIO. */
     int (*sync)(void *ctx);
     /** Release @p ctx; may be NULL. Called exactly once, when the device is
      *  removed by mk_blk_remove() or at mk_destroy(), after the last read,
@@ -206,7 +206,7 @@ MK_API int mk_blk_lookup(mk_t *k, const char *name, mk_dev_t *out);
  *        device, closes an image file, frees a RAM device's memory).
  *
  * The handle and the name become free; later calls with the handle get
- * #MK_EBADH.
+ * MK_EBADH.
  * @param k Context.
  * @param dev Device handle.
  * @retval 0 Success.
@@ -326,7 +326,7 @@ MK_API int mk_cache_evict(mk_t *k, uint64_t *evicted);
 /**
  * @brief Buffer cache statistics.
  *
- * The caller sets @ref size to sizeof(mk_cache_stats_t); the library writes
+ * The caller sets @c size to sizeof(mk_cache_stats_t); the library writes
  * at most that many bytes. Counters count since the context was created.
  * @since 1.0
  */

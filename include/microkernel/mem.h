@@ -125,7 +125,7 @@ MK_API int mk_heap_create(mk_t *k, uint32_t kind, uint64_t size, mk_heap_t *out)
  * @brief Destroy a heap and return its range to the simulated memory.
  * @param k Context.
  * @param h Heap handle. Destroying a heap that was already destroyed is
- *        reported with #MK_EBADH (the handle is stale).
+ *        reported with @c MK_EBADH (the handle is stale).
  * @retval 0 Success; @p h is no longer valid.
  * @retval MK_EINVAL @p k is NULL.
  * @retval MK_EBADH @p k was destroyed, or @p h is stale or forged.
@@ -159,7 +159,7 @@ MK_API int mk_heap_reset(mk_t *k, mk_heap_t h);
  * @brief Name the free-list heap that serves a fixed-block heap's requests
  *        larger than #MK_HEAP_FIXED_MAX_CLASS.
  *
- * While it is a fallback, @p fallback cannot be destroyed (#MK_EBUSY).
+ * While it is a fallback, @p fallback cannot be destroyed (@c MK_EBUSY).
  * Blocks already allocated stay where they are.
  * @param k Context.
  * @param fixed Handle of a fixed-block heap.
@@ -210,7 +210,7 @@ typedef struct mk_heap_stats {
     uint64_t allocs;
     /** Frees of blocks of this heap since it was created. */
     uint64_t frees;
-    /** Allocations refused because the heap had no room (#MK_ENOMEM);
+    /** Allocations refused because the heap had no room (@c MK_ENOMEM);
      *  quota refusals are not counted here. */
     uint64_t failed;
     /** Fragmentation of the free space in permille:
@@ -434,7 +434,7 @@ MK_API int mk_mem_unshare(mk_t *k, mk_pid_t owner, mk_block_t b, mk_pid_t other)
  *
  * The quota bounds the sum of the sizes of the blocks the process owns. A
  * quota below the current use is accepted; further allocations then fail
- * with #MK_EQUOTA until enough is freed.
+ * with @c MK_EQUOTA until enough is freed.
  * @param k Context.
  * @param pid A live process (not #MK_PID_KERNEL).
  * @param bytes Quota in bytes; 0 means unlimited. New processes start with

@@ -271,12 +271,12 @@ again:
     if (h != &c->lru && !h->valid && !h->busy) {
         b = h;
         lru_unlink(b);
-    } else if (c->nbufs < c->capacity) {
-        if ((b = new_buf(c)) == NULL) {
-            pthread_mutex_unlock(&c->lock);
-            return MK_ENOMEM;
-        }
+    } else if (c->nbufs < c->capacity && (b = new_buf(c)) != NULL) {
+        /* a fresh buffer */
     } else if ((rc = reclaim(k, true, &b)) != 0) {
+        /* below capacity, reclaim only ran because the host had no memory */
+        if (rc == MK_EBUSY && c->nbufs < c->capacity)
+            rc = MK_ENOMEM;
         pthread_mutex_unlock(&c->lock);
         return rc;
     }

@@ -94,11 +94,12 @@ class TestCompatFsImages(TempDirTest):
         self.assertTrue(m.mount_file_system("/dev/sda1", "/mnt"))
         self.assertIsNotNone(m.create_file("/mnt/notes.txt", 5))
         self.assertTrue(m.write_file("/mnt/notes.txt", b"persisted"))
-        m.close()
+        self.assertIs(m.close(), True)        # unmounts and flushes cleanly
         m2 = Microkernel(devices={"/dev/sda1": img})
         self.assertTrue(m2.mount_file_system("/dev/sda1", "/data"))
         self.assertEqual(m2.read_file("/data/notes.txt"), b"persisted")
-        m2.close()
+        self.assertIs(m2.close(), True)
+        self.assertIs(m2.close(), True)       # idempotent
 
     def test_foreign_image_is_never_formatted(self):
         img = os.path.join(self.tmp, "foreign.img")

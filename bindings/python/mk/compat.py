@@ -17,7 +17,10 @@ tests/test_compat_*.py):
   UTF-8 (tag TAG_STR), any other object pickled (tag TAG_PICKLE). A message
   from C code with another tag is returned as bytes. Pickled messages are
   only unpickled when they carry TAG_PICKLE; do not use pickled messages
-  with senders you do not trust (pickle runs code on load).
+  with senders you do not trust (pickle runs code on load). A message
+  whose encoding is over 64 KiB (MK_MSG_MAX_DEFAULT, the mailbox limit) is
+  refused (False); queues made here take up to 16 MiB. Nothing blocks:
+  a full mailbox or queue gives False, an empty one None.
 * ``create_message_queue(name)`` makes a work queue and returns True; if the
   queue already exists it is kept as it is (messages included) and True is
   returned (the original silently emptied it).

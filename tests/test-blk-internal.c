@@ -305,6 +305,37 @@ START_TEST(invalidate_rereads_from_device)
 }
 END_TEST
 
+START_TEST(internal_calls_work_during_teardown)
+{
+    /* mk_destroy marks the context dead before the vfs unmounts, and the
+     * unmount still needs the cache: model that moment. */
+    mk_t *k = make_ctx(8);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_create_ram(k, "r", 512, 8, &d), 0);
+    ck_assert_int_eq(mk__blk_ref(k, d), 0);
+    atomic_store(&k->magic, MK__MAGIC_DEAD);
+    mk__buf_t *b;
+    ck_assert_int_eq(mk__buf_get(k, d, 1, 0, &b), 0);
+    memcpy(b->data, "late", 4);
+    mk__buf_dirty(k, b);
+    mk__buf_put(k, b);
+    uint32_t bs;
+    ck_assert_int_eq(mk__blk_geometry(k, d, &bs, NULL), 0);
+    ck_assert_int_eq(mk__blk_flush(k, d), 0);
+    ck_assert_int_eq(mk__blk_invalidate(k, d), 0);
+    mk__blk_unref(k, d);
+    /* the public calls refuse the dead context meanwhile */
+    ck_assert_int_eq(mk_cache_flush(k, 0), MK_EBADH);
+    ck_assert_int_eq(mk_blk_info(k, d, NULL, NULL), MK_EBADH);
+    atomic_store(&k->magic, MK__MAGIC_LIVE);
+    char x[4];
+    ck_assert_int_eq(mk_blk_read(k, d, 1, 0, x, 4), 0);
+    ck_assert_mem_eq(x, "late", 4);
+    ck_assert_int_eq(mk_blk_remove(k, d), 0); /* the ref was dropped */
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 /* ---- busy buffers ---- */
 
 struct job {
@@ -446,6 +477,7 @@ static Suite *blk_internal_suite(void)
     tcase_add_test(tc, pinned_buffers_are_never_evicted);
     tcase_add_test(tc, refs_block_removal);
     tcase_add_test(tc, invalidate_rereads_from_device);
+    tcase_add_test(tc, internal_calls_work_during_teardown);
     suite_add_tcase(s, tc);
     tc = tcase_create("busy");
     tcase_add_test(tc, redirty_during_writeback_is_kept);

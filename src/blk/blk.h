@@ -10,6 +10,10 @@
  * is never evicted. The cache's lock protects its own bookkeeping only: the
  * bytes of a buffer are protected by whoever uses them (the fs serialises
  * access per mounted file system).
+ *
+ * These calls keep working during mk_destroy() (the vfs tears down before
+ * blk, with the context already marked dead): they check only that the
+ * module is up, so a NULL context gives MK_EINVAL.
  */
 #ifndef MK_SRC_BLK_H
 #define MK_SRC_BLK_H

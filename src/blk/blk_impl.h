@@ -82,6 +82,15 @@ struct mk__blk {
     _Atomic uint64_t dev_reads, dev_writes;
 };
 
+/* The internal interface (src/blk/blk.h) is called by the layers above
+ * during mk_destroy too, when the context is already marked dead: it
+ * checks only that the module is up, not MK__CHECK. */
+#define MK__ICHECK(k)                                                        \
+    do {                                                                     \
+        if ((k) == NULL || (k)->blk == NULL)                                 \
+            return MK_EINVAL;                                                \
+    } while (0)
+
 /* ---- dev.c ---- */
 /* Take a ref on a live device: MK_EBADH (bad handle), MK_EBUSY (being
  * removed). */

@@ -466,7 +466,7 @@ int mk__cache_drop_dev(mk_t *k, struct mk__dev *d, bool force)
 
 int mk__buf_get(mk_t *k, uint64_t dev, uint64_t blockno, uint32_t flags, mk__buf_t **out)
 {
-    MK__CHECK(k);
+    MK__ICHECK(k);
     if (out == NULL)
         return MK_EINVAL;
     struct mk__dev *d;
@@ -488,7 +488,7 @@ int mk__buf_get(mk_t *k, uint64_t dev, uint64_t blockno, uint32_t flags, mk__buf
 
 void mk__buf_dirty(mk_t *k, mk__buf_t *pb)
 {
-    if (mk__check(k) != 0 || pb == NULL)
+    if (k == NULL || k->blk == NULL || pb == NULL)
         return;
     struct mk__cbuf *b = (struct mk__cbuf *)pb;
     pthread_mutex_lock(&k->blk->lock);
@@ -499,7 +499,7 @@ void mk__buf_dirty(mk_t *k, mk__buf_t *pb)
 
 void mk__buf_put(mk_t *k, mk__buf_t *pb)
 {
-    if (mk__check(k) != 0 || pb == NULL)
+    if (k == NULL || k->blk == NULL || pb == NULL)
         return;
     struct mk__cbuf *b = (struct mk__cbuf *)pb;
     struct mk__dev *d = b->d; /* read before unpinning: it may be reused */
@@ -510,7 +510,7 @@ void mk__buf_put(mk_t *k, mk__buf_t *pb)
 
 int mk__blk_invalidate(mk_t *k, uint64_t dev)
 {
-    MK__CHECK(k);
+    MK__ICHECK(k);
     struct mk__blk *c = k->blk;
     struct mk__dev *d;
     int rc = mk__dev_get(k, dev, &d);

@@ -256,7 +256,7 @@ MK_API int mk_blk_lookup(mk_t *k, const char *name, mk_dev_t *out)
 
 int mk__blk_geometry(mk_t *k, uint64_t dev, uint32_t *block_size, uint64_t *nblocks)
 {
-    MK__CHECK(k);
+    MK__ICHECK(k);
     pthread_mutex_lock(&k->blk->devlock);
     struct mk__dev *d = mk__htab_get(&k->blk->devs, dev);
     uint32_t bs = d != NULL ? d->bsize : 0;
@@ -273,12 +273,13 @@ int mk__blk_geometry(mk_t *k, uint64_t dev, uint32_t *block_size, uint64_t *nblo
 
 MK_API int mk_blk_info(mk_t *k, mk_dev_t dev, uint32_t *block_size, uint64_t *nblocks)
 {
+    MK__CHECK(k);
     return mk__blk_geometry(k, dev, block_size, nblocks);
 }
 
 int mk__blk_ref(mk_t *k, uint64_t dev)
 {
-    MK__CHECK(k);
+    MK__ICHECK(k);
     int rc = 0;
     pthread_mutex_lock(&k->blk->devlock);
     struct mk__dev *d = mk__htab_get(&k->blk->devs, dev);
@@ -294,7 +295,7 @@ int mk__blk_ref(mk_t *k, uint64_t dev)
 
 void mk__blk_unref(mk_t *k, uint64_t dev)
 {
-    if (mk__check(k) != 0)
+    if (k == NULL || k->blk == NULL)
         return;
     pthread_mutex_lock(&k->blk->devlock);
     struct mk__dev *d = mk__htab_get(&k->blk->devs, dev);
@@ -307,7 +308,7 @@ void mk__blk_unref(mk_t *k, uint64_t dev)
 
 int mk__blk_flush(mk_t *k, uint64_t dev)
 {
-    MK__CHECK(k);
+    MK__ICHECK(k);
     struct mk__blk *b = k->blk;
     struct mk__dev *d;
     int rc;
@@ -343,6 +344,7 @@ int mk__blk_flush(mk_t *k, uint64_t dev)
 
 MK_API int mk_cache_flush(mk_t *k, mk_dev_t dev)
 {
+    MK__CHECK(k);
     return mk__blk_flush(k, dev);
 }
 

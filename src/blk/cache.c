@@ -389,7 +389,8 @@ int mk__cache_flush_dev(mk_t *k, struct mk__dev *d)
         size_t cur = 0;
         while ((b = mk__hmap_next(&d->bufs, &cur, NULL)) != NULL) {
             if (b->busy) {
-                others_busy = true;
+                /* a read-in is never dirty: only write-backs matter */
+                others_busy |= !b->reading;
             } else if (b->dirty && b->fepoch != e) {
                 b->fepoch = e;
                 b->busy = true;

@@ -553,7 +553,7 @@ struct churn_ctx {
 static void *churn_procs(void *arg)
 {
     struct churn_ctx *c = arg;
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < 100; i++) {
         mk_pid_t pid = c->base + (mk_pid_t)(i % 5);
         if (mk_proc_create(c->k, pid, NULL) != 0) {
             c->bad++;
@@ -561,6 +561,18 @@ static void *churn_procs(void *arg)
         }
         int rc = mk_queue_subscribe(c->k, c->q, pid);
         if (rc != 0)
+            c->bad++;
+        /* Wait until the publisher has delivered to it, so that it dies
+         * holding unread messages that must be released for others. */
+        uint32_t n = 0;
+        for (int tries = 0; rc == 0 && tries < 10000; tries++) {
+            if (mk_queue_count(c->k, c->q, pid, &n) != 0)
+                c->bad++;
+            if (n > 0)
+                break;
+            sleep_ms(1);
+        }
+        if (n == 0)
             c->bad++;
         (void)mk_mbox_send(c->k, pid, 0, "m", 1, MK_NO_WAIT);
         if (mk_proc_destroy(c->k, pid) != 0)

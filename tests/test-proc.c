@@ -68,6 +68,7 @@ START_TEST(create_refuses_taken_and_out_of_range)
     ck_assert_uint_eq(p, 999); /* out untouched on failure */
     ck_assert_int_eq(mk_proc_create(k, MK_PID_MAX + 1, &p), MK_EINVAL);
     ck_assert_int_eq(mk_proc_create(k, UINT32_MAX, &p), MK_EINVAL);
+    ck_assert_int_eq(mk_proc_create(k, 0, NULL), MK_EINVAL);
     ck_assert_uint_eq(p, 999);
     uint32_t n;
     ck_assert_int_eq(mk_proc_count(k, &n), 0);

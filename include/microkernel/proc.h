@@ -65,7 +65,8 @@ typedef enum mk_proc_state {
  * @param[out] out Receives the pid of the new process; may be NULL when
  *        @p pid is not 0 (the caller already knows it).
  * @retval 0 Success; the process is in state #MK_PROC_READY.
- * @retval MK_EINVAL @p k is NULL, or @p pid > #MK_PID_MAX.
+ * @retval MK_EINVAL @p k is NULL, @p pid > #MK_PID_MAX, or @p pid is 0
+ *         and @p out is NULL.
  * @retval MK_EBADH @p k was destroyed.
  * @retval MK_EEXIST @p pid is already taken (also while it is being created
  *         or destroyed by another thread).

@@ -100,8 +100,8 @@ static mk_pid_t mk__proc_lowest_free(struct mk__proc *p)
 int mk_proc_create(mk_t *k, mk_pid_t pid, mk_pid_t *out)
 {
     MK__CHECK(k);
-    if (pid > MK_PID_MAX)
-        return MK_EINVAL;
+    if (pid > MK_PID_MAX || (pid == 0 && out == NULL))
+        return MK_EINVAL; /* an assigned pid nobody can learn is a leak */
     struct mk__proc *p = k->proc;
     struct mk__pcb *pcb = calloc(1, sizeof *pcb);
     if (pcb == NULL)

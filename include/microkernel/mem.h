@@ -34,8 +34,9 @@
  * frees every block it owns and withdraws every share made to it.
  *
  * Thread safety: every function may be called from any host thread at the
- * same time on the same context. Allocation and free in different heaps do
- * not serialise on one heap lock.
+ * same time on the same context. Each heap has its own lock, so heaps do
+ * not wait for one another; the lock of the block table is held only
+ * briefly, never while an allocator runs or while bytes are copied.
  */
 #ifndef MICROKERNEL_MEM_H
 #define MICROKERNEL_MEM_H

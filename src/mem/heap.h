@@ -174,8 +174,6 @@ struct mk__heap *mk__heap_lookup(struct mk__mem *m, mk_heap_t h);
 /* Allocate / free in one heap, taking heap->lock, maintaining counters. */
 int mk__heap_alloc(struct mk__heap *h, uint64_t size, uint64_t *off);
 void mk__heap_free(struct mk__heap *h, uint64_t off, uint64_t size);
-int mk__heaps_init(mk_t *k);
-void mk__heaps_fini(mk_t *k);
 
 /* ---- block.c, used by heap.c ---------------------------------------------- */
 int mk__blocks_init(mk_t *k);

@@ -130,6 +130,8 @@ int mk__bmap(struct mk__fs *fs, struct mk__dinode *di, uint64_t fbn, bool alloc,
     return 0;
 }
 
+static int mk__free_from(struct mk__fs *fs, struct mk__dinode *di, uint64_t first);
+
 int mk__iread_bytes(struct mk__fs *fs, const struct mk__dinode *di, uint64_t off,
                     void *buf, size_t len, size_t *n)
 {
@@ -210,6 +212,11 @@ int mk__iwrite_bytes(struct mk__fs *fs, struct mk__dinode *di, uint64_t off,
         di->mtime = di->ctime = mk__fs_now(fs);
     }
     *n = done;
+    /* A write that stopped early may have attached an indirect block with
+     * no data under it past the end of the file: give it back (on a full
+     * device it is precious), so no block ever lies past the end. */
+    if (rc != 0)
+        mk__free_from(fs, di, (di->size + fs->bsize - 1) / fs->bsize);
     /* A full device after some progress is a short write, not an error. */
     if (rc == MK_ENOSPC && done > 0)
         rc = 0;
@@ -259,45 +266,52 @@ static int mk__trunc_tree(struct mk__fs *fs, struct mk__dinode *di, uint32_t *pt
     return 0;
 }
 
+/* Free every block of di at file block `first` or beyond. */
+static int mk__free_from(struct mk__fs *fs, struct mk__dinode *di, uint64_t first)
+{
+    uint64_t P = fs->ptrs;
+    int rc;
+    for (uint64_t i = 0; i < MK__FS_NDIRECT; i++) {
+        rc = mk__trunc_tree(fs, di, &di->addrs[i], 0, i, 1, first);
+        if (rc != 0)
+            return rc;
+    }
+    uint64_t base = MK__FS_NDIRECT, span = P;
+    for (unsigned l = 1; l <= 3; l++) {
+        rc = mk__trunc_tree(fs, di, &di->addrs[MK__FS_NDIRECT + l - 1], l, base, span, first);
+        if (rc != 0)
+            return rc;
+        base += span;
+        span *= P;
+    }
+    return 0;
+}
+
 int mk__itrunc(struct mk__fs *fs, struct mk__dinode *di, uint64_t size)
 {
     if (size > fs->max_file)
         return MK_ERANGE;
-    if (size < di->size) {
-        uint64_t first = (size + fs->bsize - 1) / fs->bsize; /* first block to free */
-        uint64_t P = fs->ptrs;
-        int rc;
-        for (uint64_t i = 0; i < MK__FS_NDIRECT; i++) {
-            rc = mk__trunc_tree(fs, di, &di->addrs[i], 0, i, 1, first);
-            if (rc != 0)
-                return rc;
-        }
-        uint64_t base = MK__FS_NDIRECT, span = P;
-        for (unsigned l = 1; l <= 3; l++) {
-            rc = mk__trunc_tree(fs, di, &di->addrs[MK__FS_NDIRECT + l - 1], l, base, span,
-                                first);
-            if (rc != 0)
-                return rc;
-            base += span;
-            span *= P;
-        }
+    /* Also when growing: a write that failed part-way may have left an
+     * indirect block past the end; it goes now. */
+    int rc = mk__free_from(fs, di, (size + fs->bsize - 1) / fs->bsize);
+    if (rc != 0)
+        return rc;
+    if (size < di->size && size % fs->bsize != 0) {
         /* Keep the invariant: zeros past the end of the last block. */
-        if (size % fs->bsize != 0) {
-            uint32_t bno;
-            bool fresh;
-            rc = mk__bmap(fs, di, size / fs->bsize, false, &bno, &fresh);
+        uint32_t bno;
+        bool fresh;
+        rc = mk__bmap(fs, di, size / fs->bsize, false, &bno, &fresh);
+        if (rc != 0)
+            return rc;
+        if (bno != 0) {
+            mk__buf_t *b;
+            rc = mk__buf_get(fs->k, fs->dev, bno, 0, &b);
             if (rc != 0)
                 return rc;
-            if (bno != 0) {
-                mk__buf_t *b;
-                rc = mk__buf_get(fs->k, fs->dev, bno, 0, &b);
-                if (rc != 0)
-                    return rc;
-                uint32_t boff = (uint32_t)(size % fs->bsize);
-                memset(b->data + boff, 0, fs->bsize - boff);
-                mk__buf_dirty(fs->k, b);
-                mk__buf_put(fs->k, b);
-            }
+            uint32_t boff = (uint32_t)(size % fs->bsize);
+            memset(b->data + boff, 0, fs->bsize - boff);
+            mk__buf_dirty(fs->k, b);
+            mk__buf_put(fs->k, b);
         }
     }
     di->size = size;

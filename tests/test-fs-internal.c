@@ -1,0 +1,540 @@
+/*
+ * test-fs-internal.c - the on-disk format from the inside: CRC-32C test
+ * vectors, encoder/decoder round trips and field offsets, superblocks that
+ * are well-checksummed but wrong (version, geometry), and a consistency
+ * checker (a small fsck written independently of src/fs, from the layout
+ * in fs_format.h) run after a long random sequence of operations checked
+ * against an in-memory model, including a device that fills up.
+ */
+#include <microkernel/mk.h>
+
+#include "fs/fs_format.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mk_t *new_kernel(void)
+{
+    mk_t *k = NULL;
+    ck_assert_int_eq(mk_create(NULL, &k), 0);
+    return k;
+}
+
+START_TEST(crc32c_vectors)
+{
+    /* RFC 3720 B.4 and the classic check value. */
+    ck_assert_uint_eq(mk__crc32c("123456789", 9), 0xe3069283u);
+    uint8_t zeros[32] = {0}, ones[32];
+    memset(ones, 0xff, sizeof ones);
+    ck_assert_uint_eq(mk__crc32c(zeros, 32), 0x8a9136aau);
+    ck_assert_uint_eq(mk__crc32c(ones, 32), 0x62a8ab43u);
+    uint8_t inc[32];
+    for (int i = 0; i < 32; i++)
+        inc[i] = (uint8_t)i;
+    ck_assert_uint_eq(mk__crc32c(inc, 32), 0x46dd794eu);
+    ck_assert_uint_eq(mk__crc32c(NULL, 0), 0);
+}
+END_TEST
+
+START_TEST(superblock_and_inode_encoding)
+{
+    struct mk__sb sb, back;
+    memset(&sb, 0, sizeof sb);
+    sb.magic = MK__FS_MAGIC;
+    sb.version = 1;
+    sb.block_size = 4096;
+    sb.nblocks = 0x123456789ull;
+    sb.ninodes = 0xabcdef;
+    sb.free_blocks = 77;
+    sb.mount_count = 5;
+    uint8_t raw[MK__FS_SB_SIZE];
+    mk__sb_encode(&sb, raw);
+    ck_assert_mem_eq(raw, "MKFS", 4); /* little-endian magic reads as text */
+    ck_assert_uint_eq(raw[16], 0x89); /* nblocks, least significant byte first */
+    ck_assert_uint_eq(raw[20], 0x01);
+    mk__sb_decode(raw, &back);
+    ck_assert_uint_eq(back.nblocks, sb.nblocks);
+    ck_assert_uint_eq(back.ninodes, sb.ninodes);
+    ck_assert_uint_eq(back.free_blocks, 77);
+    ck_assert_uint_eq(back.mount_count, 5);
+    ck_assert_uint_eq(back.crc, mk__crc32c(raw, MK__FS_SB_CRC_OFF));
+
+    struct mk__dinode di, d2;
+    memset(&di, 0, sizeof di);
+    di.type = MK__FS_T_DIR;
+    di.nlink = 3;
+    di.size = 0x1122334455ull;
+    for (unsigned i = 0; i < MK__FS_NADDR; i++)
+        di.addrs[i] = 1000 + i;
+    uint8_t ri[MK__FS_INODE_SIZE];
+    mk__dinode_encode(&di, ri);
+    ck_assert_uint_eq(ri[0], MK__FS_T_DIR);
+    ck_assert_uint_eq(ri[40], (1000 & 0xff));
+    ck_assert_uint_eq(ri[96], ((1000 + 14) & 0xff));
+    mk__dinode_decode(ri, &d2);
+    ck_assert_mem_eq(&d2.addrs, &di.addrs, sizeof di.addrs);
+    ck_assert_uint_eq(d2.size, di.size);
+    ck_assert_uint_eq(d2.nlink, 3);
+}
+END_TEST
+
+/* Rewrite the superblock of dev with `edit` applied and a valid CRC. */
+static void forge_sb(mk_t *k, mk_dev_t d, void (*edit)(struct mk__sb *))
+{
+    uint8_t raw[MK__FS_SB_SIZE];
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, raw, sizeof raw), 0);
+    struct mk__sb sb;
+    mk__sb_decode(raw, &sb);
+    edit(&sb);
+    mk__sb_encode(&sb, raw);
+    ck_assert_int_eq(mk_blk_write(k, d, 0, 0, raw, sizeof raw), 0);
+}
+
+static void e_version(struct mk__sb *s) { s->version = 2; }
+static void e_bsize(struct mk__sb *s) { s->block_size = 2048; }
+static void e_nblocks(struct mk__sb *s) { s->nblocks = 1u << 20; }
+static void e_ninodes(struct mk__sb *s) { s->ninodes += 1; }
+static void e_itable(struct mk__sb *s) { s->itable_start += 1; }
+static void e_data(struct mk__sb *s) { s->data_start = s->nblocks; }
+static void e_root(struct mk__sb *s) { s->root_ino = 2; }
+static void e_state(struct mk__sb *s) { s->state = 9; }
+static void e_isize(struct mk__sb *s) { s->inode_size = 256; }
+static void e_none(struct mk__sb *s) { (void)s; }
+
+START_TEST(checksummed_but_wrong_superblocks)
+{
+    void (*edits[])(struct mk__sb *) = {e_version, e_bsize, e_nblocks, e_ninodes, e_itable,
+                                        e_data, e_root, e_state, e_isize};
+    mk_t *k = new_kernel();
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_create_ram(k, "d", 1024, 1024, &d), 0);
+    ck_assert_int_eq(mk_fs_mkfs(k, d, NULL), 0);
+    uint8_t orig[MK__FS_SB_SIZE];
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, orig, sizeof orig), 0);
+    for (unsigned i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        forge_sb(k, d, edits[i]);
+        ck_assert_msg(mk_vfs_mount(k, d, "/", 0) == MK_ECORRUPT, "edit %u", i);
+        uint32_t kind;
+        ck_assert_int_eq(mk_fs_probe(k, d, &kind), 0);
+        ck_assert_uint_eq(kind, MK_FS_PROBE_OTHER);
+        ck_assert_int_eq(mk_blk_write(k, d, 0, 0, orig, sizeof orig), 0);
+    }
+    forge_sb(k, d, e_none); /* a faithful re-encode still mounts */
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    /* A root inode that is not a directory is refused at mount. */
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    struct mk__sb sb;
+    mk__sb_decode(orig, &sb);
+    uint8_t ino[MK__FS_INODE_SIZE];
+    uint32_t ipb = 1024 / MK__FS_INODE_SIZE;
+    uint64_t iblk = sb.itable_start + MK__FS_ROOT_INO / ipb;
+    uint32_t ioff = (MK__FS_ROOT_INO % ipb) * MK__FS_INODE_SIZE;
+    ck_assert_int_eq(mk_blk_read(k, d, iblk, ioff, ino, sizeof ino), 0);
+    uint8_t saved = ino[0];
+    ino[0] = MK__FS_T_REG;
+    ck_assert_int_eq(mk_blk_write(k, d, iblk, ioff, ino, sizeof ino), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), MK_ECORRUPT);
+    ino[0] = saved;
+    ck_assert_int_eq(mk_blk_write(k, d, iblk, ioff, ino, sizeof ino), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+/* ---- an independent consistency checker ------------------------------------ */
+
+struct fsck {
+    mk_t *k;
+    mk_dev_t d;
+    struct mk__sb sb;
+    uint32_t bs, ipb;
+    uint8_t *owner;    /* per block: 0 free, 1 metadata, 2 file */
+    uint32_t *refs;    /* per inode: directory entries naming it */
+};
+
+static uint8_t bit_of(struct fsck *f, uint64_t start, uint64_t i)
+{
+    uint8_t byte;
+    uint64_t per = (uint64_t)f->bs * 8;
+    ck_assert_int_eq(mk_blk_read(f->k, f->d, start + i / per, (uint32_t)((i % per) / 8), &byte, 1),
+                     0);
+    return (byte >> (i % 8)) & 1u;
+}
+
+static void read_inode(struct fsck *f, uint32_t ino, struct mk__dinode *di)
+{
+    uint8_t raw[MK__FS_INODE_SIZE];
+    ck_assert_int_eq(mk_blk_read(f->k, f->d, f->sb.itable_start + ino / f->ipb,
+                                 (ino % f->ipb) * MK__FS_INODE_SIZE, raw, sizeof raw),
+                     0);
+    mk__dinode_decode(raw, di);
+}
+
+static uint64_t claim(struct fsck *f, uint32_t bno, unsigned level)
+{
+    ck_assert_uint_ge(bno, f->sb.data_start);
+    ck_assert_uint_lt(bno, f->sb.nblocks);
+    ck_assert_msg(f->owner[bno] == 0, "block %u used twice", bno);
+    f->owner[bno] = 2;
+    uint64_t n = 1;
+    if (level > 0) {
+        for (uint32_t i = 0; i < f->bs / 4; i++) {
+            uint8_t e[4];
+            ck_assert_int_eq(mk_blk_read(f->k, f->d, bno, 4 * i, e, 4), 0);
+            uint32_t c = mk__le32(e);
+            if (c != 0)
+                n += claim(f, c, level - 1);
+        }
+    }
+    return n;
+}
+
+/* Check the unmounted file system on d; returns the number of live inodes. */
+static uint32_t fsck_run(mk_t *k, mk_dev_t d)
+{
+    struct fsck f;
+    memset(&f, 0, sizeof f);
+    f.k = k;
+    f.d = d;
+    uint8_t raw[MK__FS_SB_SIZE];
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, raw, sizeof raw), 0);
+    mk__sb_decode(raw, &f.sb);
+    ck_assert_uint_eq(f.sb.crc, mk__crc32c(raw, MK__FS_SB_CRC_OFF));
+    ck_assert_uint_eq(f.sb.state, MK__FS_STATE_CLEAN);
+    f.bs = f.sb.block_size;
+    f.ipb = f.bs / MK__FS_INODE_SIZE;
+    f.owner = calloc(f.sb.nblocks, 1);
+    f.refs = calloc(f.sb.ninodes, sizeof *f.refs);
+    for (uint64_t b = 0; b < f.sb.data_start; b++)
+        f.owner[b] = 1;
+    uint32_t live = 0;
+    for (uint32_t ino = 1; ino < f.sb.ninodes; ino++) {
+        struct mk__dinode di;
+        read_inode(&f, ino, &di);
+        ck_assert_uint_eq(bit_of(&f, f.sb.imap_start, ino), di.type != 0);
+        if (di.type == 0) {
+            ck_assert_uint_eq(di.size, 0);
+            continue;
+        }
+        live++;
+        uint64_t n = 0;
+        for (unsigned i = 0; i < MK__FS_NADDR; i++)
+            if (di.addrs[i] != 0)
+                n += claim(&f, di.addrs[i], i < MK__FS_NDIRECT ? 0 : i - MK__FS_NDIRECT + 1);
+        ck_assert_msg(n == di.blocks, "inode %u: %llu blocks found, %llu recorded", ino,
+                      (unsigned long long)n, (unsigned long long)di.blocks);
+        /* Blocks never lie past the end of the file. */
+        uint64_t nb = (di.size + f.bs - 1) / f.bs;
+        for (unsigned i = 0; i < MK__FS_NDIRECT; i++)
+            if (i >= nb)
+                ck_assert_uint_eq(di.addrs[i], 0);
+        if (di.type == MK__FS_T_DIR) {
+            ck_assert_uint_eq(di.size % MK__FS_DIRENT_SIZE, 0);
+            uint8_t *buf = malloc(di.size);
+            /* Read the directory through the VFS is not possible while
+             * unmounted: follow its direct blocks (small test dirs). */
+            ck_assert_uint_le(nb, MK__FS_NDIRECT);
+            for (uint64_t off = 0; off < di.size; off += MK__FS_DIRENT_SIZE) {
+                uint32_t bno = di.addrs[off / f.bs];
+                uint8_t *e = buf + off;
+                if (bno == 0)
+                    memset(e, 0, MK__FS_DIRENT_SIZE);
+                else
+                    ck_assert_int_eq(mk_blk_read(k, d, bno, (uint32_t)(off % f.bs), e,
+                                                 MK__FS_DIRENT_SIZE),
+                                     0);
+                uint32_t child = mk__le32(e);
+                if (child == 0)
+                    continue;
+                ck_assert_uint_lt(child, f.sb.ninodes);
+                uint32_t nl = e[4];
+                ck_assert(nl >= 1 && nl <= MK_NAME_MAX);
+                int dot = nl == 1 && e[5] == '.';
+                int dotdot = nl == 2 && e[5] == '.' && e[6] == '.';
+                if (off == 0)
+                    ck_assert(dot && child == ino);
+                if (off == MK__FS_DIRENT_SIZE)
+                    ck_assert(dotdot);
+                f.refs[child]++;
+                struct mk__dinode cd;
+                read_inode(&f, child, &cd);
+                ck_assert_uint_ne(cd.type, 0); /* no entry names a free inode */
+                if (dotdot && ino == f.sb.root_ino)
+                    ck_assert_uint_eq(child, ino);
+            }
+            free(buf);
+        }
+    }
+    /* Link counts: every entry naming the inode ("." and ".." included). */
+    for (uint32_t ino = 1; ino < f.sb.ninodes; ino++) {
+        struct mk__dinode di;
+        read_inode(&f, ino, &di);
+        if (di.type == 0)
+            continue;
+        ck_assert_msg(di.nlink == f.refs[ino], "inode %u: nlink %u, %u entries", ino, di.nlink,
+                      f.refs[ino]);
+    }
+    /* The bitmap says exactly which blocks are in use. */
+    uint64_t used = 0;
+    for (uint64_t b = 0; b < f.sb.nblocks; b++) {
+        ck_assert_msg(bit_of(&f, f.sb.bmap_start, b) == (f.owner[b] != 0), "block %llu",
+                      (unsigned long long)b);
+        used += f.owner[b] != 0;
+    }
+    ck_assert_uint_eq(f.sb.free_blocks, f.sb.nblocks - used);
+    ck_assert_uint_eq(f.sb.free_inodes, f.sb.ninodes - 1 - live);
+    free(f.owner);
+    free(f.refs);
+    return live;
+}
+
+/* ---- random operations against a model -------------------------------------- */
+
+#define NFILES 12
+#define MAXLEN 40000
+
+struct model {
+    uint8_t *data[NFILES];
+    size_t len[NFILES];
+    int exists[NFILES];
+    int dir_exists; /* "/d" */
+};
+
+static uint64_t rng_state;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)((rng_state >> 33) % n);
+}
+
+static void name_of(int i, char *out, size_t cap)
+{
+    snprintf(out, cap, i % 2 ? "/d/f%d" : "/f%d", i);
+}
+
+static void verify_model(mk_t *k, struct model *m)
+{
+    char path[32];
+    uint8_t *buf = malloc(MAXLEN + 10);
+    for (int i = 0; i < NFILES; i++) {
+        name_of(i, path, sizeof path);
+        mk_stat_t st;
+        st.size = sizeof st;
+        int rc = mk_vfs_stat(k, path, &st);
+        if (!m->exists[i]) {
+            ck_assert_msg(rc == MK_ENOENT, "%s: %s", path, mk_err_name(rc));
+            continue;
+        }
+        ck_assert_msg(rc == 0, "%s: %s", path, mk_err_name(rc));
+        ck_assert_uint_eq(st.bytes, m->len[i]);
+        mk_fd_t fd;
+        size_t n;
+        ck_assert_int_eq(mk_vfs_open(k, MK_PID_KERNEL, path, MK_O_RDONLY, &fd), 0);
+        ck_assert_int_eq(mk_vfs_read(k, MK_PID_KERNEL, fd, buf, MAXLEN + 10, &n), 0);
+        ck_assert_uint_eq(n, m->len[i]);
+        ck_assert_msg(memcmp(buf, m->data[i], n) == 0, "%s content", path);
+        ck_assert_int_eq(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+    }
+    free(buf);
+}
+
+static void random_ops(uint32_t bs, uint64_t nblocks, uint32_t seed, int steps)
+{
+    rng_state = seed;
+    mk_t *k = new_kernel();
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_create_ram(k, "d", bs, nblocks, &d), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", MK_MOUNT_FORMAT), 0);
+    struct model m;
+    memset(&m, 0, sizeof m);
+    for (int i = 0; i < NFILES; i++)
+        m.data[i] = calloc(MAXLEN, 1);
+    uint8_t *buf = malloc(MAXLEN);
+    int enospc = 0;
+    char path[32], path2[32];
+    for (int step = 0; step < steps; step++) {
+        int i = (int)rnd(NFILES);
+        name_of(i, path, sizeof path);
+        int in_d = i % 2;
+        uint32_t op = rnd(10);
+        mk_fd_t fd;
+        size_t n;
+        if (op <= 3) { /* write a random range */
+            int rc = mk_vfs_open(k, MK_PID_KERNEL, path, MK_O_RDWR | MK_O_CREAT, &fd);
+            if (in_d && !m.dir_exists) {
+                ck_assert_int_eq(rc, MK_ENOENT);
+                continue;
+            }
+            if (rc == MK_ENOSPC) { /* no inode or no block for the entry */
+                ck_assert(!m.exists[i]);
+                enospc++;
+                continue;
+            }
+            ck_assert_int_eq(rc, 0);
+            m.exists[i] = 1;
+            size_t off = rnd(MAXLEN), len = rnd((uint32_t)(MAXLEN - off)) + 1;
+            for (size_t j = 0; j < len; j++)
+                buf[j] = (uint8_t)rnd(256);
+            rc = mk_vfs_pwrite(k, MK_PID_KERNEL, fd, buf, len, off, &n);
+            if (rc == MK_ENOSPC) {
+                n = 0;
+                enospc++;
+            } else {
+                ck_assert_int_eq(rc, 0);
+                if (n < len)
+                    enospc++;
+            }
+            if (n > 0) {
+                memcpy(m.data[i] + off, buf, n);
+                if (off + n > m.len[i])
+                    m.len[i] = off + n;
+            }
+            ck_assert_int_eq(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+        } else if (op == 4) { /* truncate */
+            size_t len = rnd(MAXLEN);
+            int rc = mk_vfs_truncate(k, path, len);
+            if (!m.exists[i]) {
+                ck_assert_int_eq(rc, MK_ENOENT);
+                continue;
+            }
+            ck_assert_int_eq(rc, 0);
+            if (len < m.len[i])
+                memset(m.data[i] + len, 0, m.len[i] - len);
+            m.len[i] = len;
+        } else if (op == 5) { /* unlink */
+            int rc = mk_vfs_unlink(k, path);
+            ck_assert_int_eq(rc, m.exists[i] ? 0 : MK_ENOENT);
+            if (m.exists[i]) {
+                memset(m.data[i], 0, MAXLEN);
+                m.len[i] = 0;
+                m.exists[i] = 0;
+            }
+        } else if (op == 6) { /* rename onto another name in the same place */
+            int j = (i + 2) % NFILES;
+            name_of(j, path2, sizeof path2);
+            int rc = mk_vfs_rename(k, path, path2);
+            if (!m.exists[i]) {
+                ck_assert(rc == MK_ENOENT);
+                continue;
+            }
+            if (rc == MK_ENOSPC) {
+                enospc++;
+                continue;
+            }
+            ck_assert_int_eq(rc, 0);
+            memcpy(m.data[j], m.data[i], MAXLEN);
+            m.len[j] = m.len[i];
+            m.exists[j] = 1;
+            memset(m.data[i], 0, MAXLEN);
+            m.len[i] = 0;
+            m.exists[i] = 0;
+        } else if (op == 7) { /* mkdir / rmdir "/d" */
+            if (!m.dir_exists) {
+                int rc = mk_vfs_mkdir(k, "/d");
+                if (rc == MK_ENOSPC) {
+                    enospc++;
+                    continue;
+                }
+                ck_assert_int_eq(rc, 0);
+                m.dir_exists = 1;
+            } else {
+                int any = 0;
+                for (int j = 1; j < NFILES; j += 2)
+                    any |= m.exists[j];
+                ck_assert_int_eq(mk_vfs_rmdir(k, "/d"), any ? MK_ENOTEMPTY : 0);
+                if (!any)
+                    m.dir_exists = 0;
+            }
+        } else if (op == 8) {
+            verify_model(k, &m);
+        } else { /* remount now and then */
+            if (rnd(4) == 0) {
+                ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+                fsck_run(k, d);
+                ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+            }
+        }
+    }
+    verify_model(k, &m);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    uint32_t live = fsck_run(k, d);
+    int nfiles = 0;
+    for (int i = 0; i < NFILES; i++)
+        nfiles += m.exists[i];
+    ck_assert_uint_eq(live, 1 + (uint32_t)m.dir_exists + (uint32_t)nfiles);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    verify_model(k, &m);
+    for (int i = 0; i < NFILES; i++)
+        free(m.data[i]);
+    free(buf);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    (void)enospc;
+}
+
+START_TEST(random_ops_roomy_1k)
+{
+    random_ops(1024, 4096, 1, 1500);
+}
+END_TEST
+
+START_TEST(random_ops_roomy_4k)
+{
+    random_ops(4096, 1024, 2, 1500);
+}
+END_TEST
+
+START_TEST(random_ops_tight_512)
+{
+    /* 160 KiB for up to 12 files of 40 KB: the device fills up often. */
+    random_ops(512, 320, 3, 2500);
+}
+END_TEST
+
+START_TEST(random_ops_tight_1k)
+{
+    random_ops(1024, 150, 4, 2500);
+}
+END_TEST
+
+START_TEST(fsck_after_mkfs_of_every_size)
+{
+    uint32_t sizes[] = {512, 1024, 2048, 4096, 8192, 65536};
+    for (unsigned i = 0; i < 6; i++) {
+        mk_t *k = new_kernel();
+        mk_dev_t d;
+        /* An odd block count leaves a partial last bitmap byte. */
+        ck_assert_int_eq(mk_blk_create_ram(k, "d", sizes[i], 333, &d), 0);
+        ck_assert_int_eq(mk_fs_mkfs(k, d, NULL), 0);
+        ck_assert_uint_eq(fsck_run(k, d), 1);
+        ck_assert_int_eq(mk_destroy(k), 0);
+    }
+}
+END_TEST
+
+static Suite *fs_internal_suite(void)
+{
+    Suite *s = suite_create("fs-internal");
+    TCase *tc = tcase_create("internal");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, crc32c_vectors);
+    tcase_add_test(tc, superblock_and_inode_encoding);
+    tcase_add_test(tc, checksummed_but_wrong_superblocks);
+    tcase_add_test(tc, fsck_after_mkfs_of_every_size);
+    tcase_add_test(tc, random_ops_roomy_1k);
+    tcase_add_test(tc, random_ops_roomy_4k);
+    tcase_add_test(tc, random_ops_tight_512);
+    tcase_add_test(tc, random_ops_tight_1k);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(fs_internal_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

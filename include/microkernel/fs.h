@@ -33,7 +33,7 @@ extern "C" {
 /**
  * @brief Version of the on-disk format written by mk_fs_mkfs() and accepted
  *        by mount. A device carrying another version is refused with
- *        #MK_ECORRUPT. @since 1.0
+ *        MK_ECORRUPT. @since 1.0
  */
 #define MK_FS_VERSION 1
 

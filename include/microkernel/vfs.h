@@ -11,7 +11,7 @@
  * inside that file system. A mount point need not exist as a directory in
  * the parent file system: "/mnt" may be mounted with nothing mounted at "/",
  * and a directory of the parent that a mount covers is hidden while the
- * mount lasts. A path under no mount point fails with #MK_ENOENT.
+ * mount lasts. A path under no mount point fails with MK_ENOENT.
  *
  * **Paths** are absolute ("/" first), at most #MK_PATH_MAX bytes, with
  * components of at most #MK_NAME_MAX bytes; repeated slashes are allowed.
@@ -23,8 +23,8 @@
  * **Descriptors** belong to a process: each pid (and #MK_PID_KERNEL, the
  * host's own table) has its own set, at most #MK_VFS_OPEN_MAX open at once.
  * A descriptor is a generation-tagged handle: once closed, or when used by
- * another pid, it is refused with #MK_EBADH. A pid other than
- * #MK_PID_KERNEL must name a live process (proc.h), else #MK_ENOENT; when a
+ * another pid, it is refused with MK_EBADH. A pid other than
+ * #MK_PID_KERNEL must name a live process (proc.h), else MK_ENOENT; when a
  * process is destroyed its descriptors are closed.
  *
  * **Threads.** Every call may come from any host thread. The mount table
@@ -61,11 +61,11 @@ extern "C" {
 typedef uint64_t mk_fd_t;
 
 /** @brief Longest path accepted, in bytes, not counting the terminating
- *  NUL; longer paths get #MK_ENAMETOOLONG. @since 1.0 */
+ *  NUL; longer paths get MK_ENAMETOOLONG. @since 1.0 */
 #define MK_PATH_MAX 1023
 
 /** @brief Most descriptors one process (or the kernel) may hold open at
- *  once; one more gets #MK_EMFILE. @since 1.0 */
+ *  once; one more gets MK_EMFILE. @since 1.0 */
 #define MK_VFS_OPEN_MAX 1024
 
 /** @brief Open for reading only. @since 1.0 */
@@ -77,15 +77,15 @@ typedef uint64_t mk_fd_t;
 /** @brief Create a regular file if the path does not exist (its parent
  *  directory must). @since 1.0 */
 #define MK_O_CREAT 0x40
-/** @brief With #MK_O_CREAT: fail with #MK_EEXIST if the path exists.
+/** @brief With #MK_O_CREAT: fail with MK_EEXIST if the path exists.
  *  Ignored without #MK_O_CREAT. @since 1.0 */
 #define MK_O_EXCL 0x80
 /** @brief Truncate a regular file to 0 bytes at open; needs write access
- *  (#MK_EINVAL with #MK_O_RDONLY). @since 1.0 */
+ *  (MK_EINVAL with #MK_O_RDONLY). @since 1.0 */
 #define MK_O_TRUNC 0x200
 /** @brief Every write appends at the end of the file. @since 1.0 */
 #define MK_O_APPEND 0x400
-/** @brief Fail with #MK_ENOTDIR unless the path names a directory. @since 1.0 */
+/** @brief Fail with MK_ENOTDIR unless the path names a directory. @since 1.0 */
 #define MK_O_DIRECTORY 0x10000
 
 /** @brief mk_vfs_seek(): offset from the start of the file. @since 1.0 */
@@ -235,7 +235,7 @@ MK_API int mk_vfs_read(mk_t *k, mk_pid_t pid, mk_fd_t fd, void *buf, size_t len,
  *
  * When the device fills up part-way, the bytes that fit are written and the
  * call succeeds with a short count; the next write then fails with
- * #MK_ENOSPC (the POSIX convention). Data already stored is never lost.
+ * MK_ENOSPC (the POSIX convention). Data already stored is never lost.
  * @param k Context.
  * @param pid Owner of the descriptor.
  * @param fd Descriptor opened with write access.
@@ -395,7 +395,7 @@ MK_API int mk_vfs_sync(mk_t *k);
 /**
  * @brief Remove a regular file; its inode and blocks are freed.
  *
- * A file that is open (by any pid) cannot be removed: #MK_EBUSY. (libmk
+ * A file that is open (by any pid) cannot be removed: MK_EBUSY. (libmk
  * chooses this over POSIX's "remove the name, free at last close" so that
  * freed space is always visible at once and an open descriptor never names
  * a file without a path.)

@@ -11,7 +11,7 @@ lib=$1 hdrs=$2 base=$3
 command -v abidiff >/dev/null 2>&1 || { echo "abi-check: abidiff not found (install abigail-tools)" >&2; exit 1; }
 [ -f "$lib" ] || { echo "abi-check: library $lib not built" >&2; exit 1; }
 [ -f "$base" ] || { echo "abi-check: baseline $base missing" >&2; exit 1; }
-abidiff --headers-dir2 "$hdrs" --drop-private-types --no-added-syms "$base" "$lib"
+abidiff --headers-dir2 "$hdrs" --drop-private-types --no-added-syms --suppressions "$(dirname "$base")/libmk.suppr" "$base" "$lib"
 rc=$?
 # abidiff's exit status is a bit field: 1 error, 2 usage, 4 ABI change,
 # 8 incompatible ABI change.

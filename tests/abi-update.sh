@@ -5,6 +5,6 @@
 set -eu
 build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
-abidw --no-corpus-path --drop-private-types --headers-dir "$top/include/microkernel" \
+abidw --no-corpus-path --drop-private-types --suppressions "$top/abi/libmk.suppr" --headers-dir "$top/include/microkernel" \
   --out-file "$top/abi/libmk.abi" "$build/libmk.so.1"
 echo "wrote $top/abi/libmk.abi"

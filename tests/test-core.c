@@ -166,6 +166,86 @@ START_TEST(many_contexts)
 }
 END_TEST
 
+
+struct cb_log {
+    int n;
+    uint64_t last_seq;
+};
+
+static void count_events(void *ctx, const mk_event_t *ev)
+{
+    struct cb_log *log = ctx;
+    log->n++;
+    log->last_seq = ev->seq;
+}
+
+START_TEST(trace_ring_and_callback)
+{
+    mk_t *k;
+    ck_assert_int_eq(mk_create(NULL, &k), 0);
+    mk_event_t ev[8];
+    size_t n = 99;
+    /* Off: marks are accepted and recorded nowhere. */
+    ck_assert_int_eq(mk_trace_mark(k, 0, 1, 2), 0);
+    ck_assert_int_eq(mk_trace_read(k, ev, 8, &n), 0);
+    ck_assert_uint_eq(n, 0);
+
+    ck_assert_int_eq(mk_trace_enable(k, 4), 0);
+    ck_assert_int_eq(mk_clock_advance(k, 5), 0);
+    for (uint64_t i = 0; i < 6; i++)
+        ck_assert_int_eq(mk_trace_mark(k, 7, i, i * 10), 0);
+    uint64_t dropped = 0;
+    ck_assert_int_eq(mk_trace_dropped(k, &dropped), 0);
+    ck_assert_uint_eq(dropped, 2); /* ring of 4, six events */
+    ck_assert_int_eq(mk_trace_read(k, ev, 3, &n), 0);
+    ck_assert_uint_eq(n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(ev[i].type, MK_EV_USER);
+        ck_assert_uint_eq(ev[i].pid, 7);
+        ck_assert_uint_eq(ev[i].a, i + 2); /* the two oldest were dropped */
+        ck_assert_uint_eq(ev[i].b, (i + 2) * 10);
+        ck_assert_uint_eq(ev[i].tick, 5);
+        ck_assert_uint_eq(ev[i].seq, i + 3);
+    }
+    ck_assert_int_eq(mk_trace_read(k, ev, 8, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_uint_eq(ev[0].a, 5);
+
+    struct cb_log log = {0, 0};
+    ck_assert_int_eq(mk_trace_set_callback(k, count_events, &log), 0);
+    ck_assert_int_eq(mk_trace_mark(k, 0, 0, 0), 0);
+    ck_assert_int_eq(log.n, 1);
+    ck_assert_uint_eq(log.last_seq, 7);
+    ck_assert_int_eq(mk_trace_set_callback(k, NULL, NULL), 0);
+    ck_assert_int_eq(mk_trace_enable(k, 0), 0);
+    ck_assert_int_eq(mk_trace_mark(k, 0, 0, 0), 0);
+    ck_assert_int_eq(log.n, 1);
+    ck_assert_int_eq(mk_trace_read(k, ev, 8, &n), 0);
+    ck_assert_uint_eq(n, 0);
+
+    ck_assert_str_eq(mk_event_name(MK_EV_SWITCH), "switch");
+    ck_assert_str_eq(mk_event_name(MK_EV_USER), "user");
+    ck_assert_str_eq(mk_event_name(0), "unknown");
+    ck_assert_str_eq(mk_event_name(100000), "unknown");
+
+    /* Bad input. */
+    ck_assert_int_eq(mk_trace_enable(k, (1u << 24) + 1), MK_EINVAL);
+    ck_assert_int_eq(mk_trace_read(k, NULL, 1, &n), MK_EINVAL);
+    ck_assert_int_eq(mk_trace_read(k, ev, 1, NULL), MK_EINVAL);
+    ck_assert_int_eq(mk_trace_dropped(k, NULL), MK_EINVAL);
+    ck_assert_int_eq(mk_trace_enable(NULL, 1), MK_EINVAL);
+    ck_assert_int_eq(mk_trace_read(NULL, ev, 1, &n), MK_EINVAL);
+    ck_assert_int_eq(mk_trace_set_callback(NULL, NULL, NULL), MK_EINVAL);
+    ck_assert_int_eq(mk_trace_mark(NULL, 0, 0, 0), MK_EINVAL);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    ck_assert_int_eq(mk_trace_enable(k, 1), MK_EBADH);
+    ck_assert_int_eq(mk_trace_read(k, ev, 1, &n), MK_EBADH);
+    ck_assert_int_eq(mk_trace_dropped(k, &dropped), MK_EBADH);
+    ck_assert_int_eq(mk_trace_set_callback(k, NULL, NULL), MK_EBADH);
+    ck_assert_int_eq(mk_trace_mark(k, 0, 0, 0), MK_EBADH);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -179,6 +259,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, null_context_is_refused);
     tcase_add_test(tc, clock_advances);
     tcase_add_test(tc, many_contexts);
+    tcase_add_test(tc, trace_ring_and_callback);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -12,6 +12,7 @@
 #include "version.h"
 #include "error.h"
 #include "core.h"
+#include "trace.h"
 #include "mem.h"
 #include "proc.h"
 #include "ipc.h"

@@ -106,6 +106,7 @@ static int mk__teardown(mk_t *k)
         mk__proc_fini(k);
     if (k->mem != NULL)
         mk__mem_fini(k);
+    mk__trace_fini(k);
     return rc;
 }
 
@@ -123,7 +124,7 @@ int mk_create(const mk_config_t *cfg, mk_t **out)
     k->cfg = c;
     atomic_store(&k->ticks, 0);
 
-    if ((rc = mk__mem_init(k)) != 0 || (rc = mk__proc_init(k)) != 0 ||
+    if ((rc = mk__trace_init(k)) != 0 || (rc = mk__mem_init(k)) != 0 || (rc = mk__proc_init(k)) != 0 ||
         (rc = mk__ipc_init(k)) != 0 || (rc = mk__sync_init(k)) != 0 ||
         (rc = mk__blk_init(k)) != 0 || (rc = mk__vfs_init(k)) != 0) {
         mk__teardown(k);

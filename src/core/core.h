@@ -20,6 +20,7 @@
 #define MK_SRC_CORE_H
 
 #include <microkernel/core.h>
+#include <microkernel/trace.h>
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -48,6 +49,8 @@ struct mk__ipc;
 struct mk__sync;
 struct mk__blk;
 struct mk__vfs;
+struct mk__irq;
+struct mk__trace;
 
 /* Called when a process is created (may fail: the creation is rolled back
  * by calling the exit hooks of the hooks that already ran) and when it is
@@ -75,6 +78,9 @@ struct mk {
     struct mk__sync *sync;
     struct mk__blk *blk;
     struct mk__vfs *vfs;
+    struct mk__irq *irq;
+    struct mk__trace *trace;
+    _Atomic int trace_on; /* nonzero while a ring or callback is installed */
     struct mk__hook hooks[MK__HOOKS_MAX];
     int nhooks;
     struct mk *next_free; /* global free list link */
@@ -189,6 +195,19 @@ void mk__deadline(const mk_t *k, uint64_t timeout_ticks, struct timespec *abs,
  * MK_ETIMEDOUT once the deadline has passed. */
 int mk__cond_wait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abs,
                   bool has_deadline);
+
+/* ---- trace ---------------------------------------------------------- */
+
+int mk__trace_init(mk_t *k);
+void mk__trace_fini(mk_t *k);
+void mk__trace_emit_slow(mk_t *k, uint32_t type, mk_pid_t pid, uint64_t a, uint64_t b);
+/* Record an event (see trace.h for the meaning of a and b per type). Costs
+ * one relaxed atomic load while tracing is off. */
+static inline void mk__trace_emit(mk_t *k, uint32_t type, mk_pid_t pid, uint64_t a, uint64_t b)
+{
+    if (atomic_load_explicit(&k->trace_on, memory_order_relaxed))
+        mk__trace_emit_slow(k, type, pid, a, b);
+}
 
 /* ---- module assembly (implemented by each module) ---------------------- */
 int mk__mem_init(mk_t *k);

@@ -14,7 +14,7 @@ from ctypes import (POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32,
 
 from . import _loader
 from ._structs import (mk_blk_ops_t, mk_block_info_t, mk_cache_stats_t,
-                       mk_config_t, mk_dirent_t, mk_heap_stats_t,
+                       mk_config_t, mk_dirent_t, mk_event_t, mk_heap_stats_t,
                        mk_mkfs_opts_t, mk_queue_attr_t, mk_stat_t,
                        mk_statfs_t)
 
@@ -40,6 +40,13 @@ PROTOTYPES = {
     "mk_clock_now": (c_int, [mk_t, P(u64)]),
     "mk_clock_advance": (c_int, [mk_t, u64]),
     "mk_config_get": (c_int, [mk_t, P(mk_config_t)]),
+    # trace.h
+    "mk_trace_enable": (c_int, [mk_t, u32]),
+    "mk_trace_read": (c_int, [mk_t, P(mk_event_t), sz, P(sz)]),
+    "mk_trace_dropped": (c_int, [mk_t, P(u64)]),
+    "mk_trace_set_callback": (c_int, [mk_t, c_void_p, c_void_p]),
+    "mk_trace_mark": (c_int, [mk_t, pid, u64, u64]),
+    "mk_event_name": (c_char_p, [u32]),
     # proc.h
     "mk_proc_create": (c_int, [mk_t, pid, P(pid)]),
     "mk_proc_exists": (c_int, [mk_t, pid]),

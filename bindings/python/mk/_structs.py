@@ -169,3 +169,16 @@ class mk_block_info_t(ctypes.Structure):
         ("shares", c_uint32),
         ("reserved", c_uint32),
     ]
+
+
+# trace.h ---------------------------------------------------------------
+class mk_event_t(ctypes.Structure):
+    """trace.h ``mk_event_t`` (fixed layout, no size field)."""
+    _fields_ = [
+        ("tick", c_uint64),
+        ("seq", c_uint64),
+        ("type", c_uint32),
+        ("pid", c_uint32),
+        ("a", c_uint64),
+        ("b", c_uint64),
+    ]

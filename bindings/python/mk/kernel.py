@@ -24,6 +24,7 @@ from ._ipc import IpcMixin
 from ._sync import SyncMixin
 from ._blk import BlkMixin
 from ._vfs import VfsMixin
+from ._trace import TraceMixin
 
 MK_PID_KERNEL = 0
 MK_PID_MAX = 0x7FFFFFFF
@@ -37,7 +38,8 @@ def version():
     return _lib.lib.mk_version(), _lib.lib.mk_version_string().decode()
 
 
-class Kernel(ProcMixin, MemMixin, IpcMixin, SyncMixin, BlkMixin, VfsMixin):
+class Kernel(ProcMixin, MemMixin, IpcMixin, SyncMixin, BlkMixin, VfsMixin,
+             TraceMixin):
     """One libmk context (``mk_t``).
 
     Keyword arguments set fields of ``mk_config_t`` (``tick_hz``,

@@ -15,6 +15,9 @@
 
 int main(void)
 {
+    S(mk_event_t); F(mk_event_t, tick); F(mk_event_t, seq); F(mk_event_t, type);
+    F(mk_event_t, pid); F(mk_event_t, a); F(mk_event_t, b);
+
     S(mk_config_t); F(mk_config_t, size); F(mk_config_t, tick_hz);
     F(mk_config_t, mem_size); F(mk_config_t, mem_region);
     F(mk_config_t, mem_region_size); F(mk_config_t, default_heap_size);

@@ -1,0 +1,69 @@
+/*
+ * mk-img-fsck.c - "mk-img fsck": check (and with --repair, mend) an image.
+ *
+ * Sits on the public API: mk_fs_fsck() (fs.h) checks every on-disk
+ * structure of the unmounted device when the library has it; then the
+ * image is mounted and every directory walked and every file read to its
+ * end through the VFS (img_check_walk), which catches what a structural
+ * check cannot see from the outside (a file whose size and blocks
+ * disagree reads short). A library without mk_fs_fsck() (no
+ * MK_FSCK_REPAIR in fs.h) gets the mount-and-read check only, and says so.
+ *
+ * Exit codes: 0 clean, 3 problems found (and left, or not all repaired),
+ * 7 --repair fixed every problem it found, 1 the check itself failed (I/O).
+ */
+#include "mk-img.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+int cmd_fsck(args_t *a)
+{
+    img_t im;
+    int ec = img_open(&im, a->argv[0], 0);
+    if (ec != 0)
+        return img_close(&im, ec);
+    int repaired = 0;
+#ifdef MK_FSCK_REPAIR
+    {
+        mk_fsck_report_t r;
+        memset(&r, 0, sizeof r);
+        r.size = sizeof r;
+        int rc = mk_fs_fsck(im.k, im.dev, a->repair ? MK_FSCK_REPAIR : 0, &r);
+        if (rc != 0 && rc != MK_ECORRUPT) {
+            img_report("fsck", im.file, rc);
+            return img_close(&im, img_exit_for(rc));
+        }
+        if (!a->o.quiet)
+            img_fsck_print(&r);
+        if (rc == MK_ECORRUPT || img_fsck_left(&r)) {
+            printf("%s: problems found%s\n", im.file, a->repair ? " and not all repaired" : "");
+            return img_close(&im, IMG_EXIT_CORRUPT);
+        }
+        repaired = img_fsck_fixed(&r) != 0;
+    }
+#else
+    if (a->repair)
+        img_warn("this libmk has no structural fsck (mk_fs_fsck); --repair cannot repair");
+    if (!a->o.quiet)
+        printf("structural check: not available in this libmk; mounting and reading "
+               "everything\n");
+#endif
+    int rc = mk_vfs_mount(im.k, im.dev, "/", 0);
+    if (rc != 0) {
+        img_report("fsck: mount", im.file, rc);
+        return img_close(&im, rc == MK_EIO ? IMG_EXIT_FAIL : IMG_EXIT_CORRUPT);
+    }
+    im.mounted = 1;
+    uint64_t files, dirs, bytes;
+    rc = img_check_walk(&im, &files, &dirs, &bytes);
+    if (!a->o.quiet)
+        printf("read check: %" PRIu64 " directories, %" PRIu64 " files, %" PRIu64
+               " bytes read%s\n", dirs, files, bytes, rc == 0 ? ", no errors" : "");
+    if (rc != 0)
+        ec = rc == MK_EIO || rc == MK_ENOMEM ? IMG_EXIT_FAIL : IMG_EXIT_CORRUPT;
+    ec = img_close(&im, ec);
+    if (ec == 0 && !a->o.quiet)
+        printf("%s: clean%s\n", a->argv[0], repaired ? " after repair" : "");
+    return ec == 0 && repaired ? IMG_EXIT_REPAIRED : ec;
+}

@@ -87,6 +87,30 @@ static mk_t *make_ctx(uint32_t cache_blocks)
     return k;
 }
 
+/* A context with an explicit cache configuration: replacement policy,
+ * read-ahead window (1 = off) and dirty threshold in percent (100 = write
+ * back only to make room). */
+static mk_t *make_ctx_cfg(uint32_t cache_blocks, uint32_t policy, uint32_t readahead,
+                          uint32_t dirty_pct)
+{
+    mk_config_t c;
+    mk_config_init(&c);
+    c.cache_blocks = cache_blocks;
+    c.cache_policy = policy;
+    c.cache_readahead = readahead;
+    c.cache_dirty_pct = dirty_pct;
+    mk_t *k = NULL;
+    ck_assert_int_eq(mk_create(&c, &k), 0);
+    return k;
+}
+
+/* Plain LRU, no read-ahead, no threshold write-back: the tests of the
+ * classic write-back cache's exact order of evictions and device calls. */
+static mk_t *make_lru_ctx(uint32_t cache_blocks)
+{
+    return make_ctx_cfg(cache_blocks, MK_CACHE_POLICY_LRU, 1, 100);
+}
+
 static mk_cache_stats_t stats(mk_t *k)
 {
     mk_cache_stats_t s;
@@ -244,7 +268,7 @@ END_TEST
 
 START_TEST(eviction_writes_dirty_block_first)
 {
-    mk_t *k = make_ctx(4);
+    mk_t *k = make_lru_ctx(4);
     struct cbdev cd;
     cbdev_init(&cd, 512, 16);
     mk_dev_t d;
@@ -292,7 +316,7 @@ END_TEST
 
 START_TEST(lru_order_and_hit_miss_counts)
 {
-    mk_t *k = make_ctx(4);
+    mk_t *k = make_lru_ctx(4);
     struct cbdev cd;
     cbdev_init(&cd, 512, 16);
     mk_dev_t d;
@@ -834,7 +858,7 @@ START_TEST(bad_input_io)
     s.size = sizeof s;
     ck_assert_int_eq(mk_cache_stats(NULL, &s), MK_EINVAL);
     ck_assert_int_eq(mk_cache_stats(k, NULL), MK_EINVAL);
-    s.size = sizeof s - 1;
+    s.size = MK_CACHE_STATS_SIZE_V0 - 1;
     ck_assert_int_eq(mk_cache_stats(k, &s), MK_EINVAL);
     s.size = 0;
     ck_assert_int_eq(mk_cache_stats(k, &s), MK_EINVAL);

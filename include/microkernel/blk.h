@@ -17,12 +17,25 @@
  *
  * All block I/O goes through one buffer cache per context (capacity
  * @c cache_blocks of ::mk_config_t), in the manner of xv6's bio.c and the
- * 4.4BSD buffer cache: hashed lookup by (device, block), a least-recently-
- * used list, and write-back: mk_blk_write() only marks the cached block
- * dirty; the device sees the data on mk_cache_flush(), on eviction, on
- * mk_blk_remove() or at mk_destroy(). A dirty block is never dropped without
- * being written: if the device refuses the write the block stays dirty in
- * the cache and the call reports MK_EIO.
+ * 4.4BSD buffer cache: hashed lookup by (device, block), a replacement
+ * policy (#MK_CACHE_POLICY_2Q by default, or #MK_CACHE_POLICY_LRU; field
+ * @c cache_policy), and write-back: mk_blk_write() only marks the cached
+ * block dirty; the device sees the data on mk_cache_flush(), on eviction,
+ * on mk_blk_remove(), at mk_destroy(), or when more than
+ * @c cache_dirty_pct percent of the cache is dirty (then the oldest
+ * unpinned dirty blocks are written back by the call that passed the
+ * threshold). A dirty block is never dropped without being written: if the
+ * device refuses the write the block stays dirty in the cache and the call
+ * reports MK_EIO (threshold write-back reports nothing: the block simply
+ * stays dirty).
+ *
+ * Read-ahead: a miss on the block that follows the last block looked up on
+ * the same device reads up to @c cache_readahead blocks in one device
+ * call (drivers always receive multi-block reads through the @c count
+ * argument of mk_blk_ops_t::read).
+ *
+ * Events: with tracing on (trace.h) the cache emits MK_EV_CACHE_HIT,
+ * MK_EV_CACHE_MISS, MK_EV_CACHE_EVICT and MK_EV_CACHE_WRITEBACK.
  *
  * Thread safety: every function may be called from any host thread at the
  * same time. Device callbacks of one device are never called concurrently
@@ -56,6 +69,23 @@ typedef uint64_t mk_dev_t;
 #define MK_BLK_SIZE_MIN 512
 /** @brief Largest block size in bytes. @since 1.0 */
 #define MK_BLK_SIZE_MAX 65536
+
+/**
+ * @brief Buffer cache replacement policy: least recently used (xv6's
+ *        bio.c). A long sequential scan flushes everything else. Value of
+ *        @c cache_policy in ::mk_config_t. @since 1.0
+ */
+#define MK_CACHE_POLICY_LRU 1u
+/**
+ * @brief Buffer cache replacement policy: 2Q (T. Johnson and D. Shasha,
+ *        "2Q: A Low Overhead High Performance Buffer Management Replacement
+ *        Algorithm", VLDB 1994), full version with Kin = 25 % and
+ *        Kout = 50 % of the capacity. Blocks seen once wait in a FIFO
+ *        (A1in) and only blocks referenced again after leaving it enter the
+ *        LRU main queue (Am), so a scan cannot flush the hot set. The
+ *        default. @since 1.0
+ */
+#define MK_CACHE_POLICY_2Q 2u
 
 /**
  * @brief Flag of mk_blk_open_image(): create the image file if it does not
@@ -305,11 +335,14 @@ MK_API int mk_blk_write(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset
 MK_API int mk_cache_flush(mk_t *k, mk_dev_t dev);
 
 /**
- * @brief Evict the least recently used unpinned block from the cache,
- *        writing it to its device first if it is dirty.
+ * @brief Evict the unpinned block the replacement policy would evict next
+ *        (the least recently used one under #MK_CACHE_POLICY_LRU; under
+ *        #MK_CACHE_POLICY_2Q the oldest of the A1in FIFO when it is over
+ *        its share, else the least recently used of Am), writing it to its
+ *        device first if it is dirty.
  *
- * If that write fails the block stays cached and dirty and the next least
- * recently used block is tried.
+ * If that write fails the block stays cached and dirty and the next
+ * candidate is tried.
  * @param k Context.
  * @param[out] evicted Receives the number of blocks evicted, 0 (nothing
  *        evictable: the cache is empty or every block is pinned) or 1; may
@@ -327,7 +360,9 @@ MK_API int mk_cache_evict(mk_t *k, uint64_t *evicted);
  * @brief Buffer cache statistics.
  *
  * The caller sets @c size to sizeof(mk_cache_stats_t); the library writes
- * at most that many bytes. Counters count since the context was created.
+ * at most that many bytes, so a caller built against the first layout
+ * (#MK_CACHE_STATS_SIZE_V0 bytes, up to @c dev_writes) gets those fields
+ * only. Counters count since the context was created.
  * @since 1.0
  */
 typedef struct mk_cache_stats {
@@ -354,7 +389,34 @@ typedef struct mk_cache_stats {
     uint64_t dev_reads;
     /** Blocks written to devices (successful or not). */
     uint64_t dev_writes;
+    /* ---- appended after the first 1.0 layout (size-versioned) ---- */
+    /** Active replacement policy: #MK_CACHE_POLICY_LRU or
+     *  #MK_CACHE_POLICY_2Q (@c cache_policy of ::mk_config_t). */
+    uint32_t policy;
+    /** Read-ahead window in blocks (@c cache_readahead of ::mk_config_t);
+     *  1 means read-ahead is off. */
+    uint32_t readahead;
+    /** Device reads that brought in blocks ahead of the one requested
+     *  (one multi-block device call each). */
+    uint64_t ra_reads;
+    /** Blocks brought in ahead of need by read-ahead. */
+    uint64_t ra_blocks;
+    /** Read-ahead blocks that were later looked up (each counted once);
+     *  such a lookup also counts in @c hits. */
+    uint64_t ra_hits;
+    /** Dirty blocks above which threshold write-back starts: capacity ×
+     *  @c cache_dirty_pct / 100. */
+    uint64_t dirty_limit;
+    /** Dirty blocks written back because the dirty count passed
+     *  @c dirty_limit (also counted in @c writebacks). */
+    uint64_t threshold_writebacks;
 } mk_cache_stats_t;
+
+/**
+ * @brief Size in bytes of the first (1.0) layout of ::mk_cache_stats_t,
+ *        the smallest @c size mk_cache_stats() accepts. @since 1.0
+ */
+#define MK_CACHE_STATS_SIZE_V0 80u
 
 /**
  * @brief Read the buffer cache statistics.
@@ -362,7 +424,7 @@ typedef struct mk_cache_stats {
  * @param[in,out] out Structure whose @c size the caller set.
  * @retval 0 Success.
  * @retval MK_EINVAL @p k or @p out is NULL, or @c out->size is smaller
- *         than the 1.0 structure.
+ *         than the 1.0 structure (#MK_CACHE_STATS_SIZE_V0).
  * @retval MK_EBADH @p k was destroyed.
  * @since 1.0
  */

@@ -87,7 +87,29 @@ typedef struct mk_config {
     /** Memory quota given to a new process, in bytes; default 0 means the
      *  process is limited only by the free memory of the heap. */
     uint64_t default_quota;
+    /* ---- appended after the first 1.0 layout (size-versioned) ---- */
+    /** Replacement policy of the buffer cache: MK_CACHE_POLICY_LRU (1) or
+     *  MK_CACHE_POLICY_2Q (2) of blk.h; default 2Q. */
+    uint32_t cache_policy;
+    /** Read-ahead window of the buffer cache in blocks: a miss that
+     *  continues a sequential run on a device reads up to this many blocks
+     *  (the missed one included) in one device call; 1 … 1024, 1 turns
+     *  read-ahead off; default 16. */
+    uint32_t cache_readahead;
+    /** Dirty fraction of the buffer cache, in percent of its capacity,
+     *  above which the oldest unpinned dirty blocks are written back;
+     *  1 … 100 (100: only when a buffer is needed); default 50. */
+    uint32_t cache_dirty_pct;
+    /** Reserved, must be 0. */
+    uint32_t reserved0;
 } mk_config_t;
+
+/**
+ * @brief Size in bytes of the first (1.0) layout of ::mk_config_t (up to
+ *        @c default_quota), the smallest @c size mk_create() and
+ *        mk_config_get() accept. @since 1.0
+ */
+#define MK_CONFIG_SIZE_V0 56u
 
 /**
  * @brief Fill a configuration with defaults (all fields 0, @c size set).

@@ -1,7 +1,8 @@
 /*
  * blk_impl.h - private structures of the blk module, shared by its files
  * (dev.c: device table and public device calls; drivers.c: RAM and image
- * drivers; cache.c: the buffer cache). Nothing outside src/blk includes it.
+ * drivers; cache.c: the buffer cache; policy.c: its replacement policies,
+ * LRU and 2Q). Nothing outside src/blk includes it.
  *
  * Locks, always taken one at a time (never nested):
  *  - blk->devlock guards the device table (handles, names), each device's
@@ -43,23 +44,36 @@ struct mk__dev {
     pthread_mutex_t iolock;
     /* cache lock: blockno -> struct mk__cbuf */
     mk__hmap_t bufs;
+    /* cache lock: block after the last one looked up (0 = none yet), to
+     * detect a sequential run for read-ahead */
+    uint64_t seq_next;
 };
 
+/* Queues of the replacement policy (struct mk__cbuf.q). Every buffer is on
+ * at most one; a pinned valid buffer stays on its queue (the victim scan
+ * skips it) so that 2Q's FIFO keeps its order across pin / unpin. */
+enum { MK__Q_NONE = 0, MK__Q_FREE, MK__Q_IN, MK__Q_MAIN, MK__Q_COUNT };
+
 /* A cache buffer. The public part comes first so a mk__buf_t * converts
- * back. On the LRU list iff pin == 0 (except while an evictor holds it). */
+ * back. Valid buffers are on MK__Q_IN or MK__Q_MAIN (pinned or not);
+ * invalid unpinned ones on MK__Q_FREE; invalid pinned ones (a failed
+ * read-in with waiters) and buffers in an evictor's hands on none. */
 struct mk__cbuf {
     mk__buf_t pub;
     struct mk__dev *d;      /* owning device while valid or being read */
-    struct mk__cbuf *prev;  /* LRU links */
+    struct mk__cbuf *prev;  /* queue links */
     struct mk__cbuf *next;
-    struct mk__cbuf *fnext; /* private list of one flush or drop pass */
+    struct mk__cbuf *dprev; /* dirty list links (oldest first) */
+    struct mk__cbuf *dnext;
+    struct mk__cbuf *fnext; /* private list of one flush, drop or read-ahead */
     uint32_t pin;
     uint32_t cap;           /* bytes allocated at pub.data */
+    uint8_t q;              /* MK__Q_* */
     bool valid;             /* holds (d, blockno) and is in d->bufs */
-    bool dirty;
+    bool dirty;             /* iff on the dirty list */
     bool busy;              /* device I/O in progress without the lock */
     bool reading;           /* busy reading in: the bytes are not valid yet */
-    bool on_lru;
+    bool ra;                /* read ahead, not looked up since */
     int ioerr;              /* result of the last write of a flush pass */
     uint64_t fepoch;        /* last flush pass that tried it */
     uint64_t eepoch;        /* last eviction pass whose write failed */
@@ -76,9 +90,25 @@ struct mk__blk {
     uint32_t nbufs;
     uint32_t bufs_cap;
     uint32_t capacity;
-    struct mk__cbuf lru; /* sentinel: lru.next is least recently used */
+    /* policy.c: queue sentinels (q[i].next is the oldest / least
+     * recently used) and lengths */
+    struct mk__cbuf q[MK__Q_COUNT];
+    uint32_t qlen[MK__Q_COUNT];
+    uint32_t policy;   /* MK_CACHE_POLICY_* */
+    uint32_t kin;      /* 2Q: A1in share, in buffers */
+    uint64_t *ghost;   /* 2Q: A1out ring of keys (block identities) */
+    uint32_t gcap, ghead, gcount;
+    mk__hmap_t gmap;   /* 2Q: key -> number of ring entries (as a pointer) */
+    /* read-ahead */
+    uint32_t ra_window; /* blocks per device call, 1 = off */
+    /* dirty list and threshold write-back */
+    struct mk__cbuf dl; /* sentinel: dl.dnext is the oldest dirty buffer */
+    _Atomic uint64_t ndirty; /* written under the lock, peeked without */
+    uint64_t dirty_limit;
+    bool wb_active;     /* a threshold write-back pass is running */
     uint64_t epoch;
     uint64_t hits, misses, evictions, writebacks;
+    uint64_t ra_reads, ra_blocks, ra_hits, thr_writebacks;
     _Atomic uint64_t dev_reads, dev_writes;
 };
 
@@ -97,7 +127,7 @@ struct mk__blk {
 int mk__dev_get(mk_t *k, uint64_t h, struct mk__dev **out);
 void mk__dev_put(mk_t *k, struct mk__dev *d);
 /* Driver calls under d->iolock; any failure is MK_EIO. */
-int mk__dev_read(mk_t *k, struct mk__dev *d, uint64_t blockno, void *buf);
+int mk__dev_read(mk_t *k, struct mk__dev *d, uint64_t blockno, void *buf, uint32_t count);
 int mk__dev_write(mk_t *k, struct mk__dev *d, uint64_t blockno, const void *buf);
 int mk__dev_sync(mk_t *k, struct mk__dev *d);
 
@@ -106,6 +136,26 @@ int mk__ram_new(uint32_t bsize, mk_blk_ops_t *ops, void **ctx);
 /* host file identity is returned for the duplicate check */
 int mk__image_new(const char *path, uint32_t bsize, uint64_t *nblocks, uint32_t flags,
                   mk_blk_ops_t *ops, void **ctx, dev_t *hdev, ino_t *hino);
+
+/* ---- policy.c (cache lock held for all) ---- */
+int mk__pol_init(struct mk__blk *c, uint32_t policy);
+void mk__pol_fini(struct mk__blk *c);
+/* Take b off whatever queue it is on. */
+void mk__q_unlink(struct mk__blk *c, struct mk__cbuf *b);
+/* Put an invalid, unpinned buffer on the free queue. */
+void mk__q_free(struct mk__blk *c, struct mk__cbuf *b);
+/* First free buffer, taken off the free queue, or NULL. */
+struct mk__cbuf *mk__q_take_free(struct mk__blk *c);
+/* A lookup found b. */
+void mk__pol_hit(struct mk__blk *c, struct mk__cbuf *b);
+/* b was just made valid for (b->d, blockno); prefetch: by read-ahead. */
+void mk__pol_insert(struct mk__blk *c, struct mk__cbuf *b, bool prefetch);
+/* The buffer to evict next: valid, unpinned, not busy, and not a dirty one
+ * whose write failed in pass `epoch`; NULL if none (*saw_busy tells
+ * whether a busy buffer may become a candidate). */
+struct mk__cbuf *mk__pol_victim(struct mk__blk *c, uint64_t epoch, bool *saw_busy);
+/* b, valid, is about to be evicted (2Q remembers it in A1out). */
+void mk__pol_evicting(struct mk__blk *c, struct mk__cbuf *b);
 
 /* ---- cache.c ---- */
 int mk__cache_init(mk_t *k);

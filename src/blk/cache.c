@@ -1,80 +1,102 @@
 /*
- * cache.c - the buffer cache: one per context, write-back, LRU, pinning.
+ * cache.c - the buffer cache: one per context, write-back, pinning,
+ * read-ahead and threshold write-back; the replacement policy (LRU or 2Q)
+ * is in policy.c.
  *
- * Model: xv6's kernel/bio.c (bget / bread / bwrite / brelse, an LRU list
- * of unpinned buffers) and the 4.4BSD buffer cache (a "busy" buffer while
- * its I/O is in progress, delayed write with B_DELWRI), with three changes:
- * writes are delayed (a buffer is marked dirty and written on flush, on
- * eviction or at removal / mk_destroy), the lookup is a hash map per
- * device (mk__hmap keyed by block number: together, by (device, block)),
- * and there is no fixed buffer array: buffers are made on demand up to
- * cfg.cache_blocks, each with its own data so that block sizes mix.
+ * Model: xv6's kernel/bio.c (bget / bread / bwrite / brelse) and the
+ * 4.4BSD buffer cache (a "busy" buffer while its I/O is in progress,
+ * delayed write with B_DELWRI, sequential read-ahead as in breada /
+ * cluster_read), with these changes: writes are delayed (a buffer is
+ * marked dirty and written on flush, on eviction, at removal / mk_destroy,
+ * or when the dirty count passes cache_dirty_pct of the capacity), the
+ * lookup is a hash map per device (mk__hmap keyed by block number:
+ * together, by (device, block)), and there is no fixed buffer array:
+ * buffers are made on demand up to cfg.cache_blocks, each with its own
+ * data so that block sizes mix.
  *
- * Sits on dev.c (device refs and the serialised driver calls). Called by
- * the public block calls below and, through src/blk/blk.h, by fs.
+ * Sits on dev.c (device refs and the serialised driver calls) and
+ * policy.c (queues, victim choice). Called by the public block calls below
+ * and, through src/blk/blk.h, by fs.
  *
  * Locking: the cache lock (blk->lock) guards every buffer's bookkeeping,
- * the LRU list, each device's block map and the counters. Device I/O is
- * done without it: the buffer is marked busy first. A buffer being read in
- * (busy && reading) has undefined bytes, so a second user waits on
- * blk->cond; a buffer being written back keeps valid bytes and may be
- * pinned meanwhile, but nobody else starts I/O on it and the evictor does
- * not take it. The bytes of a pinned buffer belong to its pinners.
+ * the queues, the dirty list, each device's block map and the counters.
+ * Device I/O is done without it: the buffer is marked busy first. A buffer
+ * being read in (busy && reading) has undefined bytes, so a second user
+ * waits on blk->cond; a buffer being written back keeps valid bytes and
+ * may be pinned meanwhile, but nobody else starts I/O on it and the
+ * evictor does not take it. The bytes of a pinned buffer belong to its
+ * pinners. Trace events are emitted with the lock held (the trace
+ * callback must not call back into the context).
  *
  * Never losing data: a dirty buffer is made clean only by a successful
  * write; when the write fails it is marked dirty again (the flag is
  * cleared before the write, so a pinner that re-dirties it during the
  * write is not forgotten). Each flush or eviction pass carries an epoch so
- * that it tries a failing buffer once and then moves on.
+ * that it tries a failing buffer once and then moves on. Threshold
+ * write-back takes only unpinned buffers (a pinned dirty buffer may be
+ * part of an uncommitted fs transaction) and reports nothing: a failed
+ * block stays dirty and goes to the young end of the dirty list.
  */
 #include "blk_impl.h"
 
+#include <microkernel/trace.h>
+
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- LRU list (lock held) ----------------------------------------------------- */
+_Static_assert(offsetof(mk_cache_stats_t, policy) == MK_CACHE_STATS_SIZE_V0,
+               "MK_CACHE_STATS_SIZE_V0 is the 1.0 layout");
 
-static void lru_unlink(struct mk__cbuf *b)
+/* ---- dirty list (lock held) ------------------------------------------------------ */
+
+static void set_dirty(struct mk__blk *c, struct mk__cbuf *b)
 {
-    if (!b->on_lru)
+    if (b->dirty)
         return;
-    b->prev->next = b->next;
-    b->next->prev = b->prev;
-    b->prev = b->next = NULL;
-    b->on_lru = false;
+    b->dirty = true;
+    b->dprev = c->dl.dprev;
+    b->dnext = &c->dl;
+    c->dl.dprev->dnext = b;
+    c->dl.dprev = b;
+    atomic_store_explicit(&c->ndirty, atomic_load_explicit(&c->ndirty, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
 }
 
-/* Most recently used end. */
-static void lru_tail(struct mk__blk *c, struct mk__cbuf *b)
+static void clear_dirty(struct mk__blk *c, struct mk__cbuf *b)
 {
-    lru_unlink(b);
-    b->prev = c->lru.prev;
-    b->next = &c->lru;
-    c->lru.prev->next = b;
-    c->lru.prev = b;
-    b->on_lru = true;
+    if (!b->dirty)
+        return;
+    b->dirty = false;
+    b->dprev->dnext = b->dnext;
+    b->dnext->dprev = b->dprev;
+    b->dprev = b->dnext = NULL;
+    atomic_store_explicit(&c->ndirty, atomic_load_explicit(&c->ndirty, memory_order_relaxed) - 1,
+                          memory_order_relaxed);
 }
 
-/* Least recently used end: where free (invalid) buffers wait. */
-static void lru_head(struct mk__blk *c, struct mk__cbuf *b)
-{
-    lru_unlink(b);
-    b->next = c->lru.next;
-    b->prev = &c->lru;
-    c->lru.next->prev = b;
-    c->lru.next = b;
-    b->on_lru = true;
-}
-
-/* Take a valid buffer out of its device's map. */
-static void forget(struct mk__cbuf *b)
+/* Take a valid buffer out of its device's map and off its queue. */
+static void forget(struct mk__blk *c, struct mk__cbuf *b)
 {
     if (!b->valid)
         return;
     mk__hmap_del(&b->d->bufs, b->pub.blockno);
+    mk__q_unlink(c, b);
+    clear_dirty(c, b);
     b->valid = false;
-    b->dirty = false;
+    b->ra = false;
     b->d = NULL;
+}
+
+/* Evict a valid, unpinned, clean buffer: it leaves the cache invalid and on
+ * no queue. */
+static void evict(mk_t *k, struct mk__cbuf *b)
+{
+    struct mk__blk *c = k->blk;
+    mk__pol_evicting(c, b);
+    mk__trace_emit(k, MK_EV_CACHE_EVICT, MK_PID_KERNEL, b->pub.dev, b->pub.blockno);
+    forget(c, b);
+    c->evictions++;
 }
 
 /* ---- buffers ----------------------------------------------------------------- */
@@ -115,11 +137,22 @@ int mk__cache_init(mk_t *k)
 {
     struct mk__blk *c = k->blk;
     c->capacity = k->cfg.cache_blocks != 0 ? k->cfg.cache_blocks : 1024;
-    c->lru.next = c->lru.prev = &c->lru;
-    if (pthread_mutex_init(&c->lock, NULL) != 0)
+    uint32_t ra = k->cfg.cache_readahead != 0 ? k->cfg.cache_readahead : 16;
+    uint32_t pct = k->cfg.cache_dirty_pct != 0 ? k->cfg.cache_dirty_pct : 50;
+    c->ra_window = ra;
+    c->dirty_limit = (uint64_t)c->capacity * pct / 100;
+    c->dl.dnext = c->dl.dprev = &c->dl;
+    if (mk__pol_init(c, k->cfg.cache_policy) != 0) {
+        mk__pol_fini(c);
         return MK_ENOMEM;
+    }
+    if (pthread_mutex_init(&c->lock, NULL) != 0) {
+        mk__pol_fini(c);
+        return MK_ENOMEM;
+    }
     if (mk__cond_init(&c->cond) != 0) {
         pthread_mutex_destroy(&c->lock);
+        mk__pol_fini(c);
         return MK_ENOMEM;
     }
     return 0;
@@ -135,6 +168,7 @@ void mk__cache_fini(mk_t *k)
     free(c->bufs);
     c->bufs = NULL;
     c->nbufs = c->bufs_cap = 0;
+    mk__pol_fini(c);
     pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->lock);
 }
@@ -142,11 +176,11 @@ void mk__cache_fini(mk_t *k)
 /* ---- eviction ---------------------------------------------------------------- */
 
 /*
- * Take the least recently used buffer that can be reused, writing it back
- * first if it is dirty; with take_free, an invalid (free) buffer counts.
- * Lock held; dropped around writes. On success the buffer is off the LRU,
- * invalid and unpinned. MK_EBUSY when nothing is evictable (all pinned),
- * MK_EIO when every dirty candidate failed to write.
+ * Take a buffer that can be reused: with take_free a free (invalid) one if
+ * there is one, else the policy's victim, written back first if it is
+ * dirty. Lock held; dropped around writes. On success the buffer is on no
+ * queue, invalid and unpinned. MK_EBUSY when nothing is evictable (all
+ * pinned), MK_EIO when every dirty candidate failed to write.
  */
 static int reclaim(mk_t *k, bool take_free, struct mk__cbuf **out)
 {
@@ -154,64 +188,45 @@ static int reclaim(mk_t *k, bool take_free, struct mk__cbuf **out)
     uint64_t e = ++c->epoch;
     bool io_failed = false;
     for (;;) {
-        struct mk__cbuf *b, *cand = NULL;
+        struct mk__cbuf *cand;
         bool saw_busy = false;
-        for (b = c->lru.next; b != &c->lru; b = b->next) {
-            if (b->busy) {
-                saw_busy = true;
-                continue;
-            }
-            if (!b->valid) {
-                if (take_free) {
-                    cand = b;
-                    break;
-                }
-                continue;
-            }
-            if (b->dirty && b->eepoch == e)
-                continue; /* its write failed in this pass */
-            cand = b;
-            break;
+        if (take_free && (cand = mk__q_take_free(c)) != NULL) {
+            *out = cand;
+            return 0;
         }
+        cand = mk__pol_victim(c, e, &saw_busy);
         if (cand == NULL) {
-            if (saw_busy) { /* someone else's write-back ends soon */
+            if (saw_busy) { /* someone else's I/O ends soon */
                 pthread_cond_wait(&c->cond, &c->lock);
                 continue;
             }
             return io_failed ? MK_EIO : MK_EBUSY;
         }
         if (!cand->dirty) {
-            lru_unlink(cand);
-            if (cand->valid) {
-                forget(cand);
-                c->evictions++;
-            }
+            evict(k, cand);
             *out = cand;
             return 0;
         }
         /* Dirty: write it back without the lock, then look again. */
         struct mk__dev *d = cand->d;
         cand->busy = true;
-        cand->dirty = false;
-        lru_unlink(cand);
+        clear_dirty(c, cand);
         pthread_mutex_unlock(&c->lock);
         int r = mk__dev_write(k, d, cand->pub.blockno, cand->pub.data);
         pthread_mutex_lock(&c->lock);
         cand->busy = false;
         pthread_cond_broadcast(&c->cond);
         if (r != 0) {
-            cand->dirty = true; /* never dropped unwritten */
+            set_dirty(c, cand); /* never dropped unwritten */
             cand->eepoch = e;
             io_failed = true;
-            if (cand->pin == 0)
-                lru_tail(c, cand);
             continue;
         }
         c->writebacks++;
-        if (cand->pin == 0 && !cand->dirty) {
-            lru_unlink(cand); /* a pin/unpin meanwhile may have relinked it */
-            forget(cand);
-            c->evictions++;
+        mk__trace_emit(k, MK_EV_CACHE_WRITEBACK, MK_PID_KERNEL, cand->pub.dev,
+                       cand->pub.blockno);
+        if (cand->valid && cand->pin == 0 && !cand->dirty) {
+            evict(k, cand);
             *out = cand;
             return 0;
         }
@@ -228,7 +243,7 @@ MK_API int mk_cache_evict(mk_t *k, uint64_t *evicted)
     pthread_mutex_lock(&c->lock);
     int rc = reclaim(k, false, &b);
     if (rc == 0) {
-        lru_head(c, b); /* now a free buffer */
+        mk__q_free(c, b);
         n = 1;
     } else if (rc == MK_EBUSY) {
         rc = 0; /* nothing evictable is not an error */
@@ -237,6 +252,110 @@ MK_API int mk_cache_evict(mk_t *k, uint64_t *evicted)
     if (rc == 0 && evicted != NULL)
         *evicted = n;
     return rc;
+}
+
+/* A buffer for read-ahead without waiting or writing: a free one, a new
+ * one, or the policy's victim if it is clean. NULL if none. Lock held,
+ * never dropped. */
+static struct mk__cbuf *grab_quiet(mk_t *k)
+{
+    struct mk__blk *c = k->blk;
+    struct mk__cbuf *b = mk__q_take_free(c);
+    if (b != NULL)
+        return b;
+    if (c->nbufs < c->capacity && (b = new_buf(c)) != NULL)
+        return b;
+    bool saw_busy = false;
+    b = mk__pol_victim(c, ++c->epoch, &saw_busy);
+    if (b == NULL || b->dirty)
+        return NULL;
+    evict(k, b);
+    return b;
+}
+
+/* Bind an invalid buffer off every queue to (d, blockno): MK_ENOMEM if the
+ * map or the data cannot grow (the buffer then goes to the free queue). */
+static int bind(struct mk__blk *c, struct mk__cbuf *b, struct mk__dev *d, uint64_t blockno)
+{
+    int rc;
+    if ((rc = ensure_size(b, d->bsize)) != 0 ||
+        (rc = mk__hmap_put(&d->bufs, blockno, b)) != 0) {
+        mk__q_free(c, b);
+        return rc;
+    }
+    b->d = d;
+    b->pub.dev = d->handle;
+    b->pub.blockno = blockno;
+    b->pub.size = d->bsize;
+    b->valid = true;
+    b->dirty = false;
+    b->ra = false;
+    return 0;
+}
+
+/*
+ * Read-ahead (lock held): bind up to ra_window - 1 buffers to the blocks
+ * after `blockno` that are not cached, stopping at the first cached block,
+ * at the end of the device or when no buffer comes without I/O. They are
+ * marked busy reading, unpinned, and chained on fnext. Returns how many.
+ * Capped at a quarter of the cache so a read-ahead never flushes it.
+ */
+static uint32_t ra_prepare(mk_t *k, struct mk__dev *d, uint64_t blockno,
+                           struct mk__cbuf **chain)
+{
+    struct mk__blk *c = k->blk;
+    uint64_t lim = c->ra_window;
+    if (lim > c->capacity / 4)
+        lim = c->capacity / 4;
+    if (lim > d->nblocks - blockno)
+        lim = d->nblocks - blockno;
+    uint32_t n = 0;
+    struct mk__cbuf *tail = NULL;
+    for (uint64_t i = 1; i < lim; i++) {
+        if (mk__hmap_get(&d->bufs, blockno + i) != NULL)
+            break;
+        struct mk__cbuf *r = grab_quiet(k);
+        if (r == NULL || bind(c, r, d, blockno + i) != 0)
+            break;
+        r->ra = true;
+        r->busy = r->reading = true;
+        r->pin = 0;
+        r->fnext = NULL;
+        mk__pol_insert(c, r, true);
+        if (tail == NULL)
+            *chain = r;
+        else
+            tail->fnext = r;
+        tail = r;
+        n++;
+    }
+    return n;
+}
+
+/* Read b (and the read-ahead chain of n buffers after it) without the
+ * lock: one device call when read-ahead applies. Returns the result for b
+ * alone; *ra_ok tells whether the chain was filled. */
+static int read_in(mk_t *k, struct mk__dev *d, struct mk__cbuf *b, struct mk__cbuf *chain,
+                   uint32_t n, bool *ra_ok)
+{
+    *ra_ok = false;
+    if (n > 0) {
+        size_t bs = d->bsize;
+        uint8_t *tmp = malloc((size_t)(n + 1) * bs);
+        if (tmp != NULL && mk__dev_read(k, d, b->pub.blockno, tmp, n + 1) == 0) {
+            memcpy(b->pub.data, tmp, bs);
+            size_t i = 1;
+            for (struct mk__cbuf *r = chain; r != NULL; r = r->fnext, i++)
+                memcpy(r->pub.data, tmp + i * bs, bs);
+            free(tmp);
+            *ra_ok = true;
+            return 0;
+        }
+        free(tmp);
+        /* fall back to the block asked for: a read-ahead block's error is
+         * not the caller's */
+    }
+    return mk__dev_read(k, d, b->pub.blockno, b->pub.data, 1);
 }
 
 /* ---- get / put ---------------------------------------------------------------- */
@@ -248,17 +367,29 @@ int mk__cache_get(mk_t *k, struct mk__dev *d, uint64_t blockno, uint32_t flags,
     struct mk__cbuf *b;
     int rc;
     pthread_mutex_lock(&c->lock);
+    /* A lookup that continues a run on this device is sequential. Whole-
+     * block overwrites (NOREAD) neither read nor break a run. */
+    bool seq = false;
+    if (!(flags & MK__BUF_NOREAD)) {
+        seq = d->seq_next != 0 && blockno == d->seq_next;
+        d->seq_next = blockno + 1;
+    }
 again:
     b = mk__hmap_get(&d->bufs, blockno);
     if (b != NULL) {
-        if (b->pin++ == 0)
-            lru_unlink(b);
+        b->pin++;
         c->hits++;
+        mk__trace_emit(k, MK_EV_CACHE_HIT, MK_PID_KERNEL, d->handle, blockno);
+        if (b->ra) {
+            b->ra = false;
+            c->ra_hits++;
+        }
+        mk__pol_hit(c, b);
         while (b->busy && b->reading)
             pthread_cond_wait(&c->cond, &c->lock);
         if (!b->valid) { /* its read failed: try ourselves */
             if (--b->pin == 0)
-                lru_head(c, b);
+                mk__q_free(c, b);
             goto again;
         }
         pthread_mutex_unlock(&c->lock);
@@ -267,10 +398,9 @@ again:
     }
 
     c->misses++;
-    struct mk__cbuf *h = c->lru.next;
-    if (h != &c->lru && !h->valid && !h->busy) {
-        b = h;
-        lru_unlink(b);
+    mk__trace_emit(k, MK_EV_CACHE_MISS, MK_PID_KERNEL, d->handle, blockno);
+    if ((b = mk__q_take_free(c)) != NULL) {
+        /* a free buffer */
     } else if (c->nbufs < c->capacity && (b = new_buf(c)) != NULL) {
         /* a fresh buffer */
     } else if ((rc = reclaim(k, true, &b)) != 0) {
@@ -283,38 +413,49 @@ again:
     /* reclaim() may have dropped the lock: another thread may have brought
      * the block in meanwhile. */
     if (mk__hmap_get(&d->bufs, blockno) != NULL) {
-        lru_head(c, b);
+        mk__q_free(c, b);
         goto again;
     }
-    if ((rc = ensure_size(b, d->bsize)) != 0 ||
-        (rc = mk__hmap_put(&d->bufs, blockno, b)) != 0) {
-        lru_head(c, b);
+    if ((rc = bind(c, b, d, blockno)) != 0) {
         pthread_mutex_unlock(&c->lock);
         return rc;
     }
-    b->d = d;
-    b->pub.dev = d->handle;
-    b->pub.blockno = blockno;
-    b->pub.size = d->bsize;
-    b->valid = true;
-    b->dirty = false;
     b->pin = 1;
+    mk__pol_insert(c, b, false);
     if (flags & MK__BUF_NOREAD) {
         memset(b->pub.data, 0, d->bsize);
         pthread_mutex_unlock(&c->lock);
         *out = b;
         return 0;
     }
+    struct mk__cbuf *chain = NULL, *r, *next;
+    uint32_t n = 0;
+    if (seq && c->ra_window > 1)
+        n = ra_prepare(k, d, blockno, &chain);
     b->busy = b->reading = true;
     pthread_mutex_unlock(&c->lock);
-    int r = mk__dev_read(k, d, blockno, b->pub.data);
+    bool ra_ok;
+    int rr = read_in(k, d, b, chain, n, &ra_ok);
     pthread_mutex_lock(&c->lock);
     b->busy = b->reading = false;
+    for (r = chain; r != NULL; r = next) {
+        next = r->fnext;
+        r->busy = r->reading = false;
+        if (!ra_ok) {
+            forget(c, r); /* a waiter (pinned) reads it itself */
+            if (r->pin == 0)
+                mk__q_free(c, r);
+        }
+    }
+    if (n > 0 && ra_ok) {
+        c->ra_reads++;
+        c->ra_blocks += n;
+    }
     pthread_cond_broadcast(&c->cond);
-    if (r != 0) {
-        forget(b);
+    if (rr != 0) {
+        forget(c, b);
         if (--b->pin == 0)
-            lru_head(c, b);
+            mk__q_free(c, b);
         pthread_mutex_unlock(&c->lock);
         return MK_EIO;
     }
@@ -325,12 +466,10 @@ again:
 
 static void put_locked(struct mk__blk *c, struct mk__cbuf *b)
 {
-    if (b->pin > 0 && --b->pin == 0) {
-        if (b->valid)
-            lru_tail(c, b);
-        else
-            lru_head(c, b);
-    }
+    /* A valid buffer stays on its queue; an invalid one (failed read-in,
+     * dropped) becomes free with its last pin. */
+    if (b->pin > 0 && --b->pin == 0 && !b->valid)
+        mk__q_free(c, b);
 }
 
 void mk__cache_put(mk_t *k, struct mk__cbuf *b)
@@ -341,9 +480,79 @@ void mk__cache_put(mk_t *k, struct mk__cbuf *b)
     pthread_mutex_unlock(&c->lock);
 }
 
+/* ---- threshold write-back --------------------------------------------------------- */
+
+static struct mk__cbuf *sort_list(struct mk__cbuf *l);
+
+/*
+ * Called after an operation that may have dirtied a buffer. When more than
+ * dirty_limit buffers are dirty, write back the oldest unpinned ones until
+ * a quarter of the limit is freed (one pass at a time; a thread that finds
+ * a pass running goes on). Failures leave the block dirty, unreported.
+ */
+static void writeback_threshold(mk_t *k)
+{
+    struct mk__blk *c = k->blk;
+    if (atomic_load_explicit(&c->ndirty, memory_order_relaxed) <= c->dirty_limit)
+        return;
+    pthread_mutex_lock(&c->lock);
+    uint64_t nd = atomic_load_explicit(&c->ndirty, memory_order_relaxed);
+    if (nd <= c->dirty_limit || c->wb_active) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    uint64_t low = c->dirty_limit - c->dirty_limit / 4;
+    uint64_t want = nd - low;
+    struct mk__cbuf *list = NULL, *b, *next;
+    for (b = c->dl.dnext; b != &c->dl && want > 0; b = next) {
+        next = b->dnext;
+        if (b->busy || b->pin > 0)
+            continue;
+        clear_dirty(c, b);
+        b->busy = true;
+        b->fnext = list;
+        list = b;
+        want--;
+    }
+    if (list == NULL) {
+        pthread_mutex_unlock(&c->lock);
+        return;
+    }
+    c->wb_active = true;
+    list = sort_list(list);
+    pthread_mutex_unlock(&c->lock);
+    /* b->d stays valid while b is busy: removal waits for busy buffers. */
+    for (b = list; b != NULL; b = b->fnext)
+        b->ioerr = mk__dev_write(k, b->d, b->pub.blockno, b->pub.data);
+    pthread_mutex_lock(&c->lock);
+    for (b = list; b != NULL; b = next) {
+        next = b->fnext;
+        b->busy = false;
+        if (b->ioerr != 0) {
+            set_dirty(c, b);
+        } else {
+            c->writebacks++;
+            c->thr_writebacks++;
+            mk__trace_emit(k, MK_EV_CACHE_WRITEBACK, MK_PID_KERNEL, b->pub.dev,
+                           b->pub.blockno);
+        }
+    }
+    c->wb_active = false;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+}
+
 /* ---- flush and drop ------------------------------------------------------------ */
 
-/* Merge sort of a flush list by block number, so writes go out in order. */
+/* Merge sort of a write list by (device, block number), so writes go out
+ * in order. */
+static bool before(const struct mk__cbuf *a, const struct mk__cbuf *z)
+{
+    if (a->d != z->d)
+        return (uintptr_t)a->d < (uintptr_t)z->d;
+    return a->pub.blockno <= z->pub.blockno;
+}
+
 static struct mk__cbuf *sort_list(struct mk__cbuf *l)
 {
     if (l == NULL || l->fnext == NULL)
@@ -364,7 +573,7 @@ static struct mk__cbuf *sort_list(struct mk__cbuf *l)
     z = sort_list(z);
     struct mk__cbuf head, *t = &head;
     while (a != NULL && z != NULL) {
-        if (a->pub.blockno <= z->pub.blockno) {
+        if (before(a, z)) {
             t->fnext = a;
             a = a->fnext;
         } else {
@@ -394,7 +603,7 @@ int mk__cache_flush_dev(mk_t *k, struct mk__dev *d)
             } else if (b->dirty && b->fepoch != e) {
                 b->fepoch = e;
                 b->busy = true;
-                b->dirty = false;
+                clear_dirty(c, b);
                 b->fnext = list;
                 list = b;
             }
@@ -416,10 +625,12 @@ int mk__cache_flush_dev(mk_t *k, struct mk__dev *d)
             next = b->fnext;
             b->busy = false;
             if (b->ioerr != 0) {
-                b->dirty = true;
+                set_dirty(c, b);
                 rc = MK_EIO;
             } else {
                 c->writebacks++;
+                mk__trace_emit(k, MK_EV_CACHE_WRITEBACK, MK_PID_KERNEL, b->pub.dev,
+                               b->pub.blockno);
             }
         }
         pthread_cond_broadcast(&c->cond);
@@ -455,9 +666,9 @@ int mk__cache_drop_dev(mk_t *k, struct mk__dev *d, bool force)
         list = b;
     }
     for (b = list; b != NULL; b = b->fnext) {
-        forget(b);
+        forget(c, b);
         if (b->pin == 0)
-            lru_head(c, b);
+            mk__q_free(c, b);
     }
     pthread_mutex_unlock(&c->lock);
     return 0;
@@ -494,7 +705,7 @@ void mk__buf_dirty(mk_t *k, mk__buf_t *pb)
     struct mk__cbuf *b = (struct mk__cbuf *)pb;
     pthread_mutex_lock(&k->blk->lock);
     if (b->valid && b->pin > 0)
-        b->dirty = true;
+        set_dirty(k->blk, b);
     pthread_mutex_unlock(&k->blk->lock);
 }
 
@@ -507,6 +718,7 @@ void mk__buf_put(mk_t *k, mk__buf_t *pb)
     mk__cache_put(k, b);
     if (d != NULL)
         mk__dev_put(k, d);
+    writeback_threshold(k);
 }
 
 int mk__blk_invalidate(mk_t *k, uint64_t dev)
@@ -528,8 +740,8 @@ int mk__blk_invalidate(mk_t *k, uint64_t dev)
         }
     }
     for (b = list; b != NULL; b = b->fnext) {
-        forget(b);
-        lru_head(c, b);
+        forget(c, b);
+        mk__q_free(c, b);
     }
     pthread_mutex_unlock(&c->lock);
     mk__dev_put(k, d);
@@ -601,11 +813,13 @@ MK_API int mk_blk_write(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset
             pthread_cond_wait(&c->cond, &c->lock);
         if (len > 0)
             memcpy(b->pub.data + offset, buf, len);
-        b->dirty = true;
+        set_dirty(c, b);
         put_locked(c, b);
         pthread_mutex_unlock(&c->lock);
     }
     mk__dev_put(k, d);
+    if (rc == 0)
+        writeback_threshold(k);
     return rc;
 }
 
@@ -614,7 +828,7 @@ MK_API int mk_blk_write(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset
 MK_API int mk_cache_stats(mk_t *k, mk_cache_stats_t *out)
 {
     MK__CHECK(k);
-    if (out == NULL || out->size < sizeof(mk_cache_stats_t))
+    if (out == NULL || out->size < MK_CACHE_STATS_SIZE_V0)
         return MK_EINVAL;
     struct mk__blk *c = k->blk;
     mk_cache_stats_t s;
@@ -634,9 +848,17 @@ MK_API int mk_cache_stats(mk_t *k, mk_cache_stats_t *out)
     s.misses = c->misses;
     s.evictions = c->evictions;
     s.writebacks = c->writebacks;
+    s.policy = c->policy;
+    s.readahead = c->ra_window;
+    s.ra_reads = c->ra_reads;
+    s.ra_blocks = c->ra_blocks;
+    s.ra_hits = c->ra_hits;
+    s.dirty_limit = c->dirty_limit;
+    s.threshold_writebacks = c->thr_writebacks;
     pthread_mutex_unlock(&c->lock);
     s.dev_reads = atomic_load(&k->blk->dev_reads);
     s.dev_writes = atomic_load(&k->blk->dev_writes);
-    memcpy(out, &s, sizeof s);
+    /* at most the caller's layout */
+    memcpy(out, &s, out->size < sizeof s ? out->size : sizeof s);
     return 0;
 }

@@ -62,12 +62,12 @@ void mk__dev_put(mk_t *k, struct mk__dev *d)
 
 /* ---- driver calls ----------------------------------------------------------- */
 
-int mk__dev_read(mk_t *k, struct mk__dev *d, uint64_t blockno, void *buf)
+int mk__dev_read(mk_t *k, struct mk__dev *d, uint64_t blockno, void *buf, uint32_t count)
 {
     pthread_mutex_lock(&d->iolock);
-    int r = d->ops.read(d->ctx, blockno, buf, 1);
+    int r = d->ops.read(d->ctx, blockno, buf, count);
     pthread_mutex_unlock(&d->iolock);
-    atomic_fetch_add(&k->blk->dev_reads, 1);
+    atomic_fetch_add(&k->blk->dev_reads, count);
     return r == 0 ? 0 : MK_EIO;
 }
 

@@ -28,9 +28,11 @@ static int mk__config_resolve(const mk_config_t *in, mk_config_t *out)
 {
     mk_config_init(out);
     if (in != NULL) {
-        if (in->size < sizeof(mk_config_t))
-            return MK_EINVAL; /* 1.0 is the first layout: nothing smaller exists */
-        memcpy(out, in, sizeof *out);
+        /* Size-versioned: a caller built against the first layout passes
+         * MK_CONFIG_SIZE_V0 and gets defaults for the appended fields. */
+        if (in->size < MK_CONFIG_SIZE_V0)
+            return MK_EINVAL;
+        memcpy(out, in, in->size < sizeof *out ? in->size : sizeof *out);
         out->size = (uint32_t)sizeof *out;
     }
     if (out->tick_hz == 0)
@@ -59,6 +61,16 @@ static int mk__config_resolve(const mk_config_t *in, mk_config_t *out)
         return MK_EINVAL;
     if (out->quantum_ticks == 0)
         out->quantum_ticks = 10;
+    /* buffer cache tuning (blk.h): 2 = MK_CACHE_POLICY_2Q, 1 = LRU */
+    if (out->cache_policy == 0)
+        out->cache_policy = 2;
+    if (out->cache_readahead == 0)
+        out->cache_readahead = 16;
+    if (out->cache_dirty_pct == 0)
+        out->cache_dirty_pct = 50;
+    if (out->cache_policy > 2 || out->cache_readahead > 1024 || out->cache_dirty_pct > 100 ||
+        out->reserved0 != 0)
+        return MK_EINVAL;
     return 0;
 }
 
@@ -98,6 +110,10 @@ static int mk__teardown(mk_t *k)
         rc = r;
     if (k->blk != NULL && (r = mk__blk_fini(k)) != 0 && rc == 0)
         rc = r;
+    if (k->rpc != NULL)
+        mk__rpc_fini(k);
+    if (k->irq != NULL)
+        mk__irq_fini(k);
     if (k->sync != NULL)
         mk__sync_fini(k);
     if (k->ipc != NULL)
@@ -126,6 +142,7 @@ int mk_create(const mk_config_t *cfg, mk_t **out)
 
     if ((rc = mk__trace_init(k)) != 0 || (rc = mk__mem_init(k)) != 0 || (rc = mk__proc_init(k)) != 0 ||
         (rc = mk__ipc_init(k)) != 0 || (rc = mk__sync_init(k)) != 0 ||
+        (rc = mk__irq_init(k)) != 0 || (rc = mk__rpc_init(k)) != 0 ||
         (rc = mk__blk_init(k)) != 0 || (rc = mk__vfs_init(k)) != 0) {
         mk__teardown(k);
         mk__ctx_release(k);
@@ -152,9 +169,11 @@ int mk_destroy(mk_t *k)
 int mk_config_get(mk_t *k, mk_config_t *cfg)
 {
     MK__CHECK(k);
-    if (cfg == NULL || cfg->size < sizeof(mk_config_t))
+    if (cfg == NULL || cfg->size < MK_CONFIG_SIZE_V0)
         return MK_EINVAL;
-    memcpy(cfg, &k->cfg, sizeof *cfg);
+    uint32_t n = cfg->size < sizeof *cfg ? cfg->size : (uint32_t)sizeof *cfg;
+    memcpy(cfg, &k->cfg, n); /* at most what the caller's layout holds */
+    cfg->size = n;
     return 0;
 }
 

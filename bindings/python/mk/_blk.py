@@ -20,6 +20,10 @@ MK_BLK_SIZE_DEFAULT = 4096
 MK_BLK_SIZE_MIN = 512
 MK_BLK_SIZE_MAX = 65536
 MK_BLK_CREATE = 0x1
+MK_CACHE_POLICY_LRU = 1
+MK_CACHE_POLICY_2Q = 2
+#: names of the cache replacement policies (``cache_stats()["policy_name"]``)
+CACHE_POLICY_NAMES = {MK_CACHE_POLICY_LRU: "lru", MK_CACHE_POLICY_2Q: "2q"}
 PROBE_KINDS = {0: "blank", 1: "mkfs", 2: "other"}
 
 
@@ -205,17 +209,21 @@ class BlkMixin:
         self._call("mk_cache_flush", 0 if dev is None else self._dev(dev))
 
     def cache_evict(self):
-        """Evict the LRU unpinned block (written back first if dirty);
-        return how many were evicted (0 or 1)."""
+        """Evict the unpinned block the replacement policy picks (written
+        back first if dirty); return how many were evicted (0 or 1)."""
         n = ctypes.c_uint64()
         self._call("mk_cache_evict", ctypes.byref(n))
         return n.value
 
     def cache_stats(self):
-        """Cache statistics as a dict (capacity, cached, dirty, hits, …)."""
+        """Cache statistics as a dict (capacity, cached, dirty, hits, …,
+        read-ahead and threshold write-back counters, the active
+        ``policy`` and its ``policy_name``: "lru" or "2q")."""
         st = new(mk_cache_stats_t)
         self._call("mk_cache_stats", ctypes.byref(st))
-        return as_dict(st)
+        d = as_dict(st)
+        d["policy_name"] = CACHE_POLICY_NAMES.get(d["policy"], "unknown")
+        return d
 
     # -- fs ---------------------------------------------------------------
     def fs_mkfs(self, dev, inodes=0):

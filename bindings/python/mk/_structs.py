@@ -23,6 +23,11 @@ class mk_config_t(ctypes.Structure):
         ("cache_blocks", c_uint32),
         ("quantum_ticks", c_uint32),
         ("default_quota", c_uint64),
+        # appended after the first layout (size-versioned)
+        ("cache_policy", c_uint32),
+        ("cache_readahead", c_uint32),
+        ("cache_dirty_pct", c_uint32),
+        ("reserved0", c_uint32),
     ]
 
 
@@ -74,6 +79,14 @@ class mk_cache_stats_t(ctypes.Structure):
         ("writebacks", c_uint64),
         ("dev_reads", c_uint64),
         ("dev_writes", c_uint64),
+        # appended after the first layout (size-versioned)
+        ("policy", c_uint32),
+        ("readahead", c_uint32),
+        ("ra_reads", c_uint64),
+        ("ra_blocks", c_uint64),
+        ("ra_hits", c_uint64),
+        ("dirty_limit", c_uint64),
+        ("threshold_writebacks", c_uint64),
     ]
 
 

@@ -153,6 +153,9 @@ class Microkernel:
 
     def __init__(self, devices=None, device_size=DEFAULT_DEVICE_SIZE,
                  block_size=DEFAULT_BLOCK_SIZE, **config):
+        # The original's buffer cache evicts in LRU order (evict_cache());
+        # libmk's default is 2Q, so ask for LRU unless told otherwise.
+        config.setdefault("cache_policy", 1)  # MK_CACHE_POLICY_LRU
         self.kernel = Kernel(**config)
         self.sem = Sem(self.kernel)
         self._device_size = device_size

@@ -22,7 +22,9 @@ int main(void)
     F(mk_config_t, mem_size); F(mk_config_t, mem_region);
     F(mk_config_t, mem_region_size); F(mk_config_t, default_heap_size);
     F(mk_config_t, cache_blocks); F(mk_config_t, quantum_ticks);
-    F(mk_config_t, default_quota);
+    F(mk_config_t, default_quota); F(mk_config_t, cache_policy);
+    F(mk_config_t, cache_readahead); F(mk_config_t, cache_dirty_pct);
+    F(mk_config_t, reserved0);
 
     S(mk_heap_stats_t); F(mk_heap_stats_t, size); F(mk_heap_stats_t, kind);
     F(mk_heap_stats_t, capacity); F(mk_heap_stats_t, used);
@@ -49,6 +51,10 @@ int main(void)
     F(mk_cache_stats_t, hits); F(mk_cache_stats_t, misses);
     F(mk_cache_stats_t, evictions); F(mk_cache_stats_t, writebacks);
     F(mk_cache_stats_t, dev_reads); F(mk_cache_stats_t, dev_writes);
+    F(mk_cache_stats_t, policy); F(mk_cache_stats_t, readahead);
+    F(mk_cache_stats_t, ra_reads); F(mk_cache_stats_t, ra_blocks);
+    F(mk_cache_stats_t, ra_hits); F(mk_cache_stats_t, dirty_limit);
+    F(mk_cache_stats_t, threshold_writebacks);
 
     S(mk_mkfs_opts_t); F(mk_mkfs_opts_t, size); F(mk_mkfs_opts_t, inodes);
 

@@ -17,6 +17,8 @@
 #include "proc.h"
 #include "ipc.h"
 #include "sync.h"
+#include "irq.h"
+#include "rpc.h"
 #include "blk.h"
 #include "fs.h"
 #include "vfs.h"

@@ -1,0 +1,227 @@
+/*
+ * bench-core-scale.c - bench-core section "scaling": the cost of one
+ * operation as the number of live objects grows from 10 to 1,000,000 in
+ * log steps. With hash tables and O(1) structures the curves stay flat;
+ * the target is that the last point is within 2x of the first. Each point
+ * builds a fresh context with N objects, then times operations on objects
+ * picked at random (so lookups really hit the whole table and the CPU
+ * caches see the working set grow, as a user's would).
+ *
+ * Curves:
+ *  blocks    N live 32-byte blocks: alloc+free of one more block, and a
+ *            bounds-checked 8-byte mk_mem_read of a random live block;
+ *  queues    N named queues: send+receive on a random queue (by handle),
+ *            and mk_queue_open of a random name;
+ *  procs     N processes: mailbox send+receive to a random pid;
+ *  cache     a cache of N 512-byte buffers, all holding blocks of a RAM
+ *            device: mk_blk_read of a random cached block (a hit).
+ */
+#include "bench-core.h"
+
+#include <microkernel/mk.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#define NIDX 65536u
+#define ITERS_SCALE 200000u
+#define NMAX 1000000u
+
+static uint32_t idx[NIDX];
+
+static void die(const char *what, int rc)
+{
+    fprintf(stderr, "%s failed: %d\n", what, rc);
+    exit(1);
+}
+
+static void pick(uint32_t n)
+{
+    uint64_t s = 777;
+    for (uint32_t i = 0; i < NIDX; i++)
+        idx[i] = (uint32_t)(bh_rand(&s) % n);
+}
+
+typedef struct scalew {
+    mk_t *k;
+    mk_block_t *blk;
+    mk_queue_t *q;
+    mk_dev_t dev;
+    uint32_t n;
+} scalew_t;
+
+static void s_alloc(void *arg, uint64_t iters)
+{
+    scalew_t *w = arg;
+    for (uint64_t i = 0; i < iters; i++) {
+        mk_block_t b;
+        int rc = mk_mem_alloc(w->k, 1, MK_HEAP_DEFAULT, 32, &b);
+        if (rc == 0)
+            rc = mk_mem_free(w->k, 1, b);
+        if (rc != 0)
+            die("alloc+free", rc);
+    }
+}
+
+static void s_read(void *arg, uint64_t iters)
+{
+    scalew_t *w = arg;
+    uint64_t v;
+    for (uint64_t i = 0; i < iters; i++) {
+        int rc = mk_mem_read(w->k, 1, w->blk[idx[i & (NIDX - 1)]], 0, &v, sizeof v);
+        if (rc != 0)
+            die("mk_mem_read", rc);
+    }
+}
+
+static void s_queue(void *arg, uint64_t iters)
+{
+    scalew_t *w = arg;
+    char buf[64] = {0};
+    size_t len;
+    for (uint64_t i = 0; i < iters; i++) {
+        mk_queue_t q = w->q[idx[i & (NIDX - 1)]];
+        int rc = mk_queue_send(w->k, q, 1, buf, sizeof buf, MK_NO_WAIT);
+        if (rc == 0)
+            rc = mk_queue_recv(w->k, q, 0, NULL, buf, sizeof buf, &len, MK_NO_WAIT);
+        if (rc != 0)
+            die("queue send+recv", rc);
+    }
+}
+
+static void s_open(void *arg, uint64_t iters)
+{
+    scalew_t *w = arg;
+    char name[32];
+    for (uint64_t i = 0; i < iters; i++) {
+        mk_queue_t q;
+        snprintf(name, sizeof name, "q%u", idx[i & (NIDX - 1)]);
+        int rc = mk_queue_open(w->k, name, &q);
+        if (rc != 0)
+            die("mk_queue_open", rc);
+    }
+}
+
+static void s_mbox(void *arg, uint64_t iters)
+{
+    scalew_t *w = arg;
+    char buf[64] = {0};
+    size_t len;
+    for (uint64_t i = 0; i < iters; i++) {
+        mk_pid_t p = 1 + idx[i & (NIDX - 1)];
+        int rc = mk_mbox_send(w->k, p, 1, buf, sizeof buf, MK_NO_WAIT);
+        if (rc == 0)
+            rc = mk_mbox_recv(w->k, p, NULL, buf, sizeof buf, &len, MK_NO_WAIT);
+        if (rc != 0)
+            die("mbox send+recv", rc);
+    }
+}
+
+static void s_cache(void *arg, uint64_t iters)
+{
+    scalew_t *w = arg;
+    char buf[512];
+    for (uint64_t i = 0; i < iters; i++) {
+        int rc = mk_blk_read(w->k, w->dev, idx[i & (NIDX - 1)], 0, buf, sizeof buf);
+        if (rc != 0)
+            die("mk_blk_read", rc);
+    }
+}
+
+static mk_t *ctx(uint64_t mem, uint64_t heap, uint32_t cache)
+{
+    mk_config_t cfg;
+    mk_config_init(&cfg);
+    cfg.mem_size = mem;
+    cfg.default_heap_size = heap;
+    cfg.cache_blocks = cache;
+    mk_t *k = NULL;
+    int rc = mk_create(&cfg, &k);
+    if (rc != 0)
+        die("mk_create", rc);
+    return k;
+}
+
+#define NCURVE 6
+static const char *curves[NCURVE] = {"blocks/alloc+free", "blocks/read",  "queues/send+recv",
+                                     "queues/open",       "procs/mbox",   "cache/hit-512"};
+
+static void point(int c, uint32_t n, bh_fn fn, scalew_t *w, double *first)
+{
+    char name[80];
+    snprintf(name, sizeof name, "scale/%s/%u", curves[c], n);
+    bh_stat_t s = bh_measure(fn, w, bh_iters(ITERS_SCALE));
+    bh_row(name, NULL, s, NULL, NULL);
+    if (n == 10)
+        first[c] = s.median;
+    if (n == NMAX || (bh_quick() && n == NMAX / 10)) {
+        snprintf(name, sizeof name, "scale/%s/last-over-first", curves[c]);
+        bh_value(name, s.median / first[c], "x", "target <= 2");
+    }
+}
+
+void bc_scale(void)
+{
+    if (!bh_section_selected("scale/"))
+        return;
+    bh_section("scaling: ns per operation as live objects grow 10 .. 1,000,000");
+    static double first[NCURVE];
+    uint32_t nmax = bh_quick() ? NMAX / 10 : NMAX;
+    scalew_t w;
+    int rc;
+    for (uint32_t n = 10; n <= nmax; n *= 10) {
+        pick(n);
+        memset(&w, 0, sizeof w);
+        w.n = n;
+        char name[32];
+
+        /* blocks */
+        w.k = ctx(1ull << 30, 512ull << 20, 0);
+        if ((rc = mk_proc_create(w.k, 1, NULL)) != 0)
+            die("mk_proc_create", rc);
+        w.blk = malloc(sizeof *w.blk * n);
+        for (uint32_t i = 0; i < n; i++)
+            if ((rc = mk_mem_alloc(w.k, 1, MK_HEAP_DEFAULT, 32, &w.blk[i])) != 0)
+                die("mk_mem_alloc", rc);
+        point(0, n, s_alloc, &w, first);
+        point(1, n, s_read, &w, first);
+        mk_destroy(w.k);
+        free(w.blk);
+
+        /* queues */
+        w.k = ctx(0, 0, 0);
+        w.q = malloc(sizeof *w.q * n);
+        mk_queue_attr_t qa;
+        mk_queue_attr_init(&qa);
+        qa.capacity = 1;
+        qa.msg_max = 64;
+        for (uint32_t i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "q%u", i);
+            if ((rc = mk_queue_create(w.k, name, &qa, &w.q[i])) != 0)
+                die("mk_queue_create", rc);
+        }
+        point(2, n, s_queue, &w, first);
+        point(3, n, s_open, &w, first);
+        mk_destroy(w.k);
+        free(w.q);
+
+        /* processes */
+        w.k = ctx(0, 0, 0);
+        for (uint32_t i = 0; i < n; i++)
+            if ((rc = mk_proc_create(w.k, 1 + i, NULL)) != 0)
+                die("mk_proc_create", rc);
+        point(4, n, s_mbox, &w, first);
+        mk_destroy(w.k);
+
+        /* cached blocks */
+        w.k = ctx(0, 0, n);
+        if ((rc = mk_blk_create_ram(w.k, "ram", 512, n, &w.dev)) != 0)
+            die("mk_blk_create_ram", rc);
+        char buf[512];
+        for (uint32_t i = 0; i < n; i++)
+            if ((rc = mk_blk_read(w.k, w.dev, i, 0, buf, sizeof buf)) != 0)
+                die("mk_blk_read", rc);
+        point(5, n, s_cache, &w, first);
+        mk_destroy(w.k);
+    }
+}

@@ -15,7 +15,41 @@
 #include "mk-img.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <string.h>
+
+#ifdef MK_FSCK_REPAIR
+static void fsck_print(const mk_fsck_report_t *r)
+{
+    static const struct {
+        const char *what;
+        size_t off;
+    } kinds[] = {
+        {"inodes with a bad type or size", offsetof(mk_fsck_report_t, bad_inodes)},
+        {"block pointers outside the data area", offsetof(mk_fsck_report_t, bad_pointers)},
+        {"blocks claimed twice", offsetof(mk_fsck_report_t, dup_blocks)},
+        {"leaked blocks", offsetof(mk_fsck_report_t, block_leaks)},
+        {"used blocks marked free", offsetof(mk_fsck_report_t, block_unmarked)},
+        {"leaked inodes", offsetof(mk_fsck_report_t, inode_leaks)},
+        {"used inodes marked free", offsetof(mk_fsck_report_t, inode_unmarked)},
+        {"wrong link counts", offsetof(mk_fsck_report_t, link_counts)},
+        {"wrong block counts", offsetof(mk_fsck_report_t, block_counts)},
+        {"bad directory entries", offsetof(mk_fsck_report_t, bad_entries)},
+        {"bad directories", offsetof(mk_fsck_report_t, bad_dirs)},
+    };
+    printf("structural check: %" PRIu64 " directories, %" PRIu64 " files, %" PRIu64
+           " blocks in use", r->dirs, r->files, r->blocks_used);
+    if (r->journal_replayed)
+        printf(", %" PRIu64 " journal blocks replayed", r->journal_replayed);
+    printf("; %" PRIu64 " problems, %" PRIu64 " repaired\n", r->problems, r->repaired);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)r + kinds[i].off, sizeof v);
+        if (v)
+            printf("  %-40s %" PRIu64 "\n", kinds[i].what, v);
+    }
+}
+#endif
 
 int cmd_fsck(args_t *a)
 {
@@ -30,17 +64,19 @@ int cmd_fsck(args_t *a)
         memset(&r, 0, sizeof r);
         r.size = sizeof r;
         int rc = mk_fs_fsck(im.k, im.dev, a->repair ? MK_FSCK_REPAIR : 0, &r);
-        if (rc != 0 && rc != MK_ECORRUPT) {
+        if (rc != 0) {
             img_report("fsck", im.file, rc);
             return img_close(&im, img_exit_for(rc));
         }
         if (!a->o.quiet)
-            img_fsck_print(&r);
-        if (rc == MK_ECORRUPT || img_fsck_left(&r)) {
-            printf("%s: problems found%s\n", im.file, a->repair ? " and not all repaired" : "");
+            fsck_print(&r);
+        if (r.problems > r.repaired) {
+            printf("%s: %" PRIu64 " problem%s found%s\n", im.file, r.problems - r.repaired,
+                   r.problems - r.repaired == 1 ? "" : "s",
+                   a->repair ? " that could not be repaired" : " (run with --repair)");
             return img_close(&im, IMG_EXIT_CORRUPT);
         }
-        repaired = img_fsck_fixed(&r) != 0;
+        repaired = r.repaired != 0;
     }
 #else
     if (a->repair)

@@ -25,6 +25,8 @@ MK_CACHE_POLICY_2Q = 2
 #: names of the cache replacement policies (``cache_stats()["policy_name"]``)
 CACHE_POLICY_NAMES = {MK_CACHE_POLICY_LRU: "lru", MK_CACHE_POLICY_2Q: "2q"}
 PROBE_KINDS = {0: "blank", 1: "mkfs", 2: "other"}
+#: block sizes tried, in order, when an image's block size is not given
+IMAGE_BLOCK_SIZES = (4096, 512, 1024, 2048, 8192, 16384, 32768, 65536)
 
 
 class Device:
@@ -224,6 +226,57 @@ class BlkMixin:
         d = as_dict(st)
         d["policy_name"] = CACHE_POLICY_NAMES.get(d["policy"], "unknown")
         return d
+
+    # -- images (the mk-img tool's files) ---------------------------------
+    def open_image(self, path, name=None, block_size=0, size=None):
+        """Open an image file as a device, the way ``mk-img`` does.
+
+        With ``size`` (bytes, rounded up to whole blocks) the file is
+        created or extended (``block_size`` default 4096). Without it the
+        file must exist; ``block_size`` 0 finds the block size by probing
+        for a libmk superblock at each legal size (4096 first), falling
+        back to 4096 for a blank or foreign file. ``name`` defaults to a
+        fresh "image<N>". MkError(MK_ENOENT) when the file is missing."""
+        import os
+        if name is None:
+            n = getattr(self, "_image_seq", 0)
+            while True:
+                n += 1
+                name = "image%d" % n
+                try:
+                    self.blk_lookup(name)
+                except Exception:
+                    break
+            self._image_seq = n
+        if size is not None:
+            bs = cv.u32(block_size, "block_size") or MK_BLK_SIZE_DEFAULT
+            nblocks = -(-cv.u64(size, "size") // bs)
+            return self.blk_open_image(name, path, bs, nblocks, create=True)
+        if block_size:
+            return self.blk_open_image(name, path, block_size)
+        fsize = os.stat(path).st_size if os.path.exists(path) else 0
+        for bs in IMAGE_BLOCK_SIZES:
+            if fsize == 0 or fsize % bs:
+                continue
+            dev = self.blk_open_image(name, path, bs)
+            if self.fs_probe(dev) == "mkfs":
+                return dev
+            self.blk_remove(dev)
+        return self.blk_open_image(name, path, MK_BLK_SIZE_DEFAULT)
+
+    def mount_image(self, path, mountpoint="/", size=None, block_size=0,
+                    name=None):
+        """Open an image file (see :meth:`open_image`) and mount it at
+        ``mountpoint``, formatting it when it is blank (a new file). Returns
+        the :class:`Device`; ``unmount(mountpoint)`` then ``blk_remove``
+        (or closing the Kernel) writes everything to the file."""
+        dev = self.open_image(path, name, block_size, size)
+        try:
+            self.mount(dev, mountpoint, format=True)
+        except BaseException:
+            self.blk_remove(dev)
+            raise
+        return dev
 
     # -- fs ---------------------------------------------------------------
     def fs_mkfs(self, dev, inodes=0):

@@ -36,6 +36,19 @@ static int mk__ipc_on_create(mk_t *k, mk_pid_t pid)
     return rc;
 }
 
+struct mk__ipc_sweep {
+    mk_t *k;
+    mk_pid_t pid;
+};
+
+static void mk__ipc_unsub(struct mk__robj *o, void *ctx)
+{
+    const struct mk__ipc_sweep *sw = ctx;
+    struct mk__mq *q = (struct mk__mq *)o;
+    if (q->mode == MK_QUEUE_PUBSUB)
+        (void)mk__mq_unsubscribe(sw->k, q, sw->pid); /* MK_ENOENT: was not subscribed */
+}
+
 static void mk__ipc_on_exit(mk_t *k, mk_pid_t pid)
 {
     struct mk__ipc *ipc = k->ipc;
@@ -44,14 +57,11 @@ static void mk__ipc_on_exit(mk_t *k, mk_pid_t pid)
      * before this sweep, and swept, or entirely after, and refused. */
     pthread_rwlock_wrlock(&ipc->lock);
     struct mk__mq *mb = mk__hmap_del(&ipc->mboxes, pid);
-    uint32_t cur = 0;
-    struct mk__mq *q;
-    while ((q = mk__htab_next(&ipc->queues, &cur, NULL)) != NULL)
-        if (q->mode == MK_QUEUE_PUBSUB)
-            (void)mk__mq_unsubscribe(q, pid); /* MK_ENOENT: was not subscribed */
+    struct mk__ipc_sweep sw = {.k = k, .pid = pid};
+    mk__registry_foreach(&ipc->queues, mk__ipc_unsub, &sw);
     pthread_rwlock_unlock(&ipc->lock);
     if (mb != NULL) {
-        mk__mq_kill(mb);
+        mk__mq_kill(k, mb);
         mk__mq_unref(mb); /* the map's reference; waiters hold their own */
     }
 }
@@ -66,8 +76,11 @@ int mk__ipc_init(mk_t *k)
         return MK_ENOMEM;
     }
     mk__hmap_init(&ipc->mboxes);
-    mk__htab_init(&ipc->queues, MK__H_QUEUE);
-    mk__nmap_init(&ipc->names);
+    if (mk__registry_init(&ipc->queues, MK__H_QUEUE) != 0) {
+        pthread_rwlock_destroy(&ipc->lock);
+        free(ipc);
+        return MK_ENOMEM;
+    }
     k->ipc = ipc;
     int rc = mk__hook_register(k, mk__ipc_on_create, mk__ipc_on_exit);
     if (rc != 0) {
@@ -88,12 +101,8 @@ void mk__ipc_fini(mk_t *k)
     struct mk__mq *q;
     while ((q = mk__hmap_next(&ipc->mboxes, &c, NULL)) != NULL)
         mk__mq_unref(q);
-    uint32_t cur = 0;
-    while ((q = mk__htab_next(&ipc->queues, &cur, NULL)) != NULL)
-        mk__mq_unref(q);
+    mk__registry_fini(&ipc->queues);
     mk__hmap_fini(&ipc->mboxes);
-    mk__htab_fini(&ipc->queues);
-    mk__nmap_fini(&ipc->names);
     pthread_rwlock_destroy(&ipc->lock);
     free(ipc);
     k->ipc = NULL;
@@ -118,6 +127,7 @@ int mk_mbox_send(mk_t *k, mk_pid_t to, uint32_t tag, const void *data, size_t le
                  uint64_t timeout_ticks)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     if (data == NULL && len > 0)
         return MK_EINVAL;
     struct mk__mq *q = mk__mbox_get(k, to);
@@ -129,6 +139,8 @@ int mk_mbox_send(mk_t *k, mk_pid_t to, uint32_t tag, const void *data, size_t le
         rc = m == NULL ? MK_ENOMEM : mk__mq_send(k, q, m, timeout_ticks);
     }
     mk__mq_unref(q);
+    if (rc == 0)
+        mk__trace_self(k, MK_EV_MSG_SEND, to, len);
     return rc;
 }
 
@@ -136,19 +148,27 @@ int mk_mbox_recv(mk_t *k, mk_pid_t pid, uint32_t *tag, void *buf, size_t cap, si
                  uint64_t timeout_ticks)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     if (buf == NULL && cap > 0)
         return MK_EINVAL;
     struct mk__mq *q = mk__mbox_get(k, pid);
     if (q == NULL)
         return MK_ENOENT;
-    int rc = mk__mq_recv(k, q, pid, tag, buf, cap, len, timeout_ticks);
+    size_t got = 0;
+    int rc = mk__mq_recv(k, q, pid, tag, buf, cap, &got, timeout_ticks);
     mk__mq_unref(q);
+    if (rc == 0) {
+        mk__trace_self(k, MK_EV_MSG_RECV, pid, got);
+        if (len != NULL)
+            *len = got;
+    }
     return rc;
 }
 
 int mk_mbox_peek(mk_t *k, mk_pid_t pid, uint32_t *tag, size_t *len)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     struct mk__mq *q = mk__mbox_get(k, pid);
     if (q == NULL)
         return MK_ENOENT;
@@ -160,6 +180,7 @@ int mk_mbox_peek(mk_t *k, mk_pid_t pid, uint32_t *tag, size_t *len)
 int mk_mbox_count(mk_t *k, mk_pid_t pid, uint32_t *count)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     if (count == NULL)
         return MK_EINVAL;
     struct mk__mq *q = mk__mbox_get(k, pid);
@@ -173,12 +194,13 @@ int mk_mbox_count(mk_t *k, mk_pid_t pid, uint32_t *count)
 int mk_mbox_set_capacity(mk_t *k, mk_pid_t pid, uint32_t max_messages)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     struct mk__mq *q = mk__mbox_get(k, pid);
     if (q == NULL)
         return MK_ENOENT;
     int rc = MK_ERANGE;
     if (max_messages != 0 && max_messages <= MK_QUEUE_CAPACITY_MAX)
-        rc = mk__mq_set_capacity(q, max_messages);
+        rc = mk__mq_set_capacity(k, q, max_messages);
     mk__mq_unref(q);
     return rc;
 }

@@ -14,16 +14,32 @@
  * message once its reader count reaches zero. The slowest subscriber
  * therefore sets the back-pressure: nothing is dropped.
  *
- * Locking: q->lock guards every field except refs (atomic). Waits use
- * mk__deadline/mk__cond_wait on CLOCK_MONOTONIC. A waiter re-checks its
- * condition after every wake-up, including a timeout, so a signal consumed
- * by a thread whose wait timed out at the same moment is never lost: that
- * thread takes the message (or the room) itself.
+ * Locking: q->lock guards every field except refs (atomic). Waits use the
+ * generic wait queues of proc/sched.h (a body is suspended and the next
+ * process runs, with a timeout in virtual ticks; a host thread sleeps on a
+ * condvar with a wall-time deadline): receivers in q->rwq, senders blocked
+ * by a full queue in q->swq. A waiter re-checks its condition after every
+ * wake-up, including a timeout, so a wake-up consumed by a waiter whose
+ * wait timed out at the same moment is never lost: that waiter takes the
+ * message (or the room) itself. Repeated waits use what is left of the
+ * timeout (mk__mq_left).
  */
 #include "ipc_int.h"
+#include "../proc/sched.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+static void mk__mq_free(struct mk__robj *o)
+{
+    struct mk__mq *q = (struct mk__mq *)o;
+    for (uint64_t s = q->base; s < q->tail; s++)
+        free(q->slot[s % q->cap]);
+    free(q->slot);
+    free(q->subs);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+}
 
 struct mk__mq *mk__mq_new(uint32_t mode, uint32_t cap, uint32_t msg_max)
 {
@@ -35,19 +51,13 @@ struct mk__mq *mk__mq_new(uint32_t mode, uint32_t cap, uint32_t msg_max)
         goto fail_q;
     if (pthread_mutex_init(&q->lock, NULL) != 0)
         goto fail_slot;
-    if (mk__cond_init(&q->not_empty) != 0)
-        goto fail_lock;
-    if (mk__cond_init(&q->not_full) != 0)
-        goto fail_ne;
-    atomic_init(&q->refs, 1);
+    mk__wq_init(&q->rwq, MK__H_QUEUE, 0);
+    mk__wq_init(&q->swq, MK__H_QUEUE, 0);
+    mk__robj_init(&q->ro, mk__mq_free);
     q->mode = mode;
     q->cap = cap;
     q->msg_max = msg_max;
     return q;
-fail_ne:
-    pthread_cond_destroy(&q->not_empty);
-fail_lock:
-    pthread_mutex_destroy(&q->lock);
 fail_slot:
     free(q->slot);
 fail_q:
@@ -57,30 +67,53 @@ fail_q:
 
 void mk__mq_ref(struct mk__mq *q)
 {
-    atomic_fetch_add_explicit(&q->refs, 1, memory_order_relaxed);
+    mk__robj_ref(&q->ro);
 }
 
 void mk__mq_unref(struct mk__mq *q)
 {
-    if (atomic_fetch_sub_explicit(&q->refs, 1, memory_order_acq_rel) != 1)
-        return;
-    for (uint64_t s = q->base; s < q->tail; s++)
-        free(q->slot[s % q->cap]);
-    free(q->slot);
-    free(q->subs);
-    pthread_cond_destroy(&q->not_full);
-    pthread_cond_destroy(&q->not_empty);
-    pthread_mutex_destroy(&q->lock);
-    free(q);
+    mk__robj_unref(&q->ro);
 }
 
-void mk__mq_kill(struct mk__mq *q)
+void mk__mq_kill(mk_t *k, struct mk__mq *q)
 {
     pthread_mutex_lock(&q->lock);
     q->dead = true;
-    pthread_cond_broadcast(&q->not_empty);
-    pthread_cond_broadcast(&q->not_full);
+    mk__wq_wake_all(k, &q->rwq, MK_EDESTROYED);
+    mk__wq_wake_all(k, &q->swq, MK_EDESTROYED);
     pthread_mutex_unlock(&q->lock);
+}
+
+/* What is left of a timeout set at `start` (virtual ticks for a body, wall
+ * time converted at tick_hz for a host thread). */
+struct mk__mq_dl {
+    uint64_t timeout;
+    uint64_t start_tick;
+    struct timespec start;
+};
+
+static void mk__mq_dl_start(mk_t *k, struct mk__mq_dl *d, uint64_t timeout)
+{
+    d->timeout = timeout;
+    d->start_tick = atomic_load(&k->ticks);
+    clock_gettime(CLOCK_MONOTONIC, &d->start);
+}
+
+static uint64_t mk__mq_left(mk_t *k, const struct mk__mq_dl *d)
+{
+    if (d->timeout == MK_FOREVER)
+        return MK_FOREVER;
+    uint64_t used;
+    if (mk__sched_current(k) != 0) {
+        used = atomic_load(&k->ticks) - d->start_tick;
+    } else {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t ns = (int64_t)(now.tv_sec - d->start.tv_sec) * 1000000000LL +
+                     (now.tv_nsec - d->start.tv_nsec);
+        used = ns <= 0 ? 0 : (uint64_t)ns / (1000000000ull / k->cfg.tick_hz);
+    }
+    return used >= d->timeout ? 0 : d->timeout - used;
 }
 
 struct mk__msg *mk__msg_new(uint32_t tag, const void *data, size_t len)
@@ -108,7 +141,7 @@ static struct mk__sub *mk__mq_find_sub(struct mk__mq *q, mk_pid_t pid)
 
 /* Free every message at the front that no subscriber still needs; wake
  * senders if room appeared. */
-static void mk__mq_release_front(struct mk__mq *q)
+static void mk__mq_release_front(mk_t *k, struct mk__mq *q)
 {
     uint64_t old = q->base;
     while (q->base < q->tail && q->slot[q->base % q->cap]->readers == 0) {
@@ -117,7 +150,7 @@ static void mk__mq_release_front(struct mk__mq *q)
         q->base++;
     }
     if (q->base != old)
-        pthread_cond_broadcast(&q->not_full);
+        mk__wq_wake_all(k, &q->swq, 0);
 }
 
 int mk__mq_subscribe(struct mk__mq *q, mk_pid_t pid)
@@ -149,7 +182,7 @@ out:
     return rc;
 }
 
-int mk__mq_unsubscribe(struct mk__mq *q, mk_pid_t pid)
+int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, mk_pid_t pid)
 {
     pthread_mutex_lock(&q->lock);
     struct mk__sub *s = mk__mq_find_sub(q, pid);
@@ -161,19 +194,19 @@ int mk__mq_unsubscribe(struct mk__mq *q, mk_pid_t pid)
     for (uint64_t seq = s->next; seq < q->tail; seq++)
         q->slot[seq % q->cap]->readers--;
     *s = q->subs[--q->nsubs];
-    mk__mq_release_front(q);
-    /* A thread blocked receiving for pid finds its subscription gone. */
-    pthread_cond_broadcast(&q->not_empty);
+    mk__mq_release_front(k, q);
+    /* A waiter receiving for pid finds its subscription gone. */
+    mk__wq_wake_all(k, &q->rwq, 0);
     pthread_mutex_unlock(&q->lock);
     return 0;
 }
 
 /* ---- send / receive ----------------------------------------------------- */
 
-int mk__mq_send(const mk_t *k, struct mk__mq *q, struct mk__msg *m, uint64_t timeout_ticks)
+int mk__mq_send(mk_t *k, struct mk__mq *q, struct mk__msg *m, uint64_t timeout_ticks)
 {
-    struct timespec abs;
-    bool has_deadline = false, timed_out = false, deadline_set = false;
+    struct mk__mq_dl dl;
+    bool timed_out = false, started = false;
     int rc;
     pthread_mutex_lock(&q->lock);
     for (;;) {
@@ -193,9 +226,9 @@ int mk__mq_send(const mk_t *k, struct mk__mq *q, struct mk__msg *m, uint64_t tim
             q->tail++;
             m = NULL;
             if (q->mode == MK_QUEUE_PUBSUB)
-                pthread_cond_broadcast(&q->not_empty); /* every subscriber */
+                mk__wq_wake_all(k, &q->rwq, 0); /* every subscriber */
             else
-                pthread_cond_signal(&q->not_empty); /* one receiver */
+                mk__wq_wake_one(k, &q->rwq, 0); /* one receiver */
             rc = 0;
             break;
         }
@@ -207,12 +240,21 @@ int mk__mq_send(const mk_t *k, struct mk__mq *q, struct mk__msg *m, uint64_t tim
             rc = MK_ETIMEDOUT;
             break;
         }
-        if (!deadline_set) {
-            mk__deadline(k, timeout_ticks, &abs, &has_deadline);
-            deadline_set = true;
+        if (!started) {
+            mk__mq_dl_start(k, &dl, timeout_ticks);
+            started = true;
         }
-        if (mk__cond_wait(&q->not_full, &q->lock, &abs, has_deadline) == MK_ETIMEDOUT)
+        uint64_t left = mk__mq_left(k, &dl);
+        int w = left == 0 ? MK_ETIMEDOUT : mk__wq_wait(k, &q->swq, &q->lock, left, 0);
+        if (w == MK_ETIMEDOUT)
             timed_out = true; /* re-check once more before giving up */
+        else if (w != 0 && w != MK_EDESTROYED) {
+            rc = w;
+            break;
+        } else if (w == MK_EDESTROYED && !q->dead) {
+            rc = w; /* the calling body was killed */
+            break;
+        }
     }
     pthread_mutex_unlock(&q->lock);
     free(m); /* still ours when it was not queued */
@@ -241,11 +283,11 @@ static int mk__mq_next(struct mk__mq *q, mk_pid_t pid, uint64_t *seqp, struct mk
     return 0;
 }
 
-int mk__mq_recv(const mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, void *buf,
+int mk__mq_recv(mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, void *buf,
                 size_t cap, size_t *len, uint64_t timeout_ticks)
 {
-    struct timespec abs;
-    bool has_deadline = false, timed_out = false, deadline_set = false, waited = false;
+    struct mk__mq_dl dl;
+    bool timed_out = false, started = false, waited = false;
     struct mk__msg *taken = NULL;
     int rc;
     pthread_mutex_lock(&q->lock);
@@ -266,7 +308,7 @@ int mk__mq_recv(const mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, vo
                 /* We may have taken the one wake-up meant for this message:
                  * pass it on to a receiver with a larger buffer. */
                 if (q->mode != MK_QUEUE_PUBSUB)
-                    pthread_cond_signal(&q->not_empty);
+                    mk__wq_wake_one(k, &q->rwq, 0);
                 break;
             }
             if (sub == NULL) {
@@ -274,7 +316,7 @@ int mk__mq_recv(const mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, vo
                 q->slot[seq % q->cap] = NULL;
                 q->base++;
                 taken = m;
-                pthread_cond_signal(&q->not_full);
+                mk__wq_wake_one(k, &q->swq, 0);
             } else {
                 /* Pub/sub: the message is shared; copy it here. */
                 if (m->len > 0)
@@ -285,7 +327,7 @@ int mk__mq_recv(const mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, vo
                     *len = m->len;
                 sub->next++;
                 m->readers--;
-                mk__mq_release_front(q);
+                mk__mq_release_front(k, q);
             }
             break;
         }
@@ -297,13 +339,19 @@ int mk__mq_recv(const mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, vo
             rc = MK_ETIMEDOUT;
             break;
         }
-        if (!deadline_set) {
-            mk__deadline(k, timeout_ticks, &abs, &has_deadline);
-            deadline_set = true;
+        if (!started) {
+            mk__mq_dl_start(k, &dl, timeout_ticks);
+            started = true;
         }
         waited = true;
-        if (mk__cond_wait(&q->not_empty, &q->lock, &abs, has_deadline) == MK_ETIMEDOUT)
+        uint64_t left = mk__mq_left(k, &dl);
+        int w = left == 0 ? MK_ETIMEDOUT : mk__wq_wait(k, &q->rwq, &q->lock, left, pid);
+        if (w == MK_ETIMEDOUT) {
             timed_out = true;
+        } else if (w != 0 && !(w == MK_EDESTROYED && q->dead)) {
+            rc = w; /* killed body, or no memory for a host wait */
+            break;
+        }
     }
     pthread_mutex_unlock(&q->lock);
     if (taken != NULL) {
@@ -354,7 +402,7 @@ int mk__mq_count(struct mk__mq *q, mk_pid_t pid, uint32_t *count)
     return rc;
 }
 
-int mk__mq_set_capacity(struct mk__mq *q, uint32_t cap)
+int mk__mq_set_capacity(mk_t *k, struct mk__mq *q, uint32_t cap)
 {
     pthread_mutex_lock(&q->lock);
     if (q->dead) {
@@ -378,7 +426,7 @@ int mk__mq_set_capacity(struct mk__mq *q, uint32_t cap)
     bool grew = cap > q->cap;
     q->cap = cap;
     if (grew)
-        pthread_cond_broadcast(&q->not_full);
+        mk__wq_wake_all(k, &q->swq, 0);
     pthread_mutex_unlock(&q->lock);
     return 0;
 }

@@ -30,13 +30,7 @@ void mk_queue_attr_init(mk_queue_attr_t *a)
 /* Resolve a handle and take a reference; NULL if stale or forged. */
 static struct mk__mq *mk__queue_get(mk_t *k, mk_queue_t h)
 {
-    struct mk__ipc *ipc = k->ipc;
-    pthread_rwlock_rdlock(&ipc->lock);
-    struct mk__mq *q = mk__htab_get(&ipc->queues, h);
-    if (q != NULL)
-        mk__mq_ref(q);
-    pthread_rwlock_unlock(&ipc->lock);
-    return q;
+    return (struct mk__mq *)mk__registry_get(&k->ipc->queues, h);
 }
 
 /* pid 0 is host code; any other pid must be a live process. */
@@ -48,6 +42,7 @@ static int mk__queue_pid_check(mk_t *k, mk_pid_t pid)
 int mk_queue_create(mk_t *k, const char *name, const mk_queue_attr_t *attr, mk_queue_t *out)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     if (out == NULL)
         return MK_EINVAL;
     int rc = mk__name_check(name);
@@ -72,56 +67,42 @@ int mk_queue_create(mk_t *k, const char *name, const mk_queue_attr_t *attr, mk_q
     struct mk__mq *q = mk__mq_new(a.mode, a.capacity, a.msg_max);
     if (q == NULL)
         return MK_ENOMEM;
-    strcpy(q->name, name); /* length checked above */
-
-    struct mk__ipc *ipc = k->ipc;
-    pthread_rwlock_wrlock(&ipc->lock);
-    if (mk__nmap_get(&ipc->names, name) != NULL) {
-        rc = MK_EEXIST;
-    } else if ((rc = mk__htab_insert(&ipc->queues, q, &q->handle)) == 0) {
-        rc = mk__nmap_put(&ipc->names, name, q);
-        if (rc != 0)
-            mk__htab_remove(&ipc->queues, q->handle);
-    }
-    pthread_rwlock_unlock(&ipc->lock);
+    rc = mk__registry_add(&k->ipc->queues, &q->ro, name);
     if (rc != 0) {
         mk__mq_unref(q);
         return rc;
     }
-    *out = q->handle;
+    q->rwq.obj = q->swq.obj = q->ro.handle; /* what MK_EV_BLOCK reports */
+    *out = q->ro.handle;
     return 0;
 }
 
 int mk_queue_open(mk_t *k, const char *name, mk_queue_t *out)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     if (out == NULL)
         return MK_EINVAL;
     int rc = mk__name_check(name);
     if (rc != 0)
         return rc;
-    struct mk__ipc *ipc = k->ipc;
-    pthread_rwlock_rdlock(&ipc->lock);
-    const struct mk__mq *q = mk__nmap_get(&ipc->names, name);
-    if (q != NULL)
-        *out = q->handle;
-    pthread_rwlock_unlock(&ipc->lock);
-    return q != NULL ? 0 : MK_ENOENT;
+    struct mk__robj *o = mk__registry_find(&k->ipc->queues, name);
+    if (o == NULL)
+        return MK_ENOENT;
+    *out = o->handle;
+    mk__robj_unref(o);
+    return 0;
 }
 
 int mk_queue_delete(mk_t *k, mk_queue_t h)
 {
     MK__CHECK(k);
-    struct mk__ipc *ipc = k->ipc;
-    pthread_rwlock_wrlock(&ipc->lock);
-    struct mk__mq *q = mk__htab_remove(&ipc->queues, h);
-    if (q != NULL)
-        mk__nmap_del(&ipc->names, q->name);
-    pthread_rwlock_unlock(&ipc->lock);
+    MK__SCHED_ENTER(k);
+    struct mk__mq *q = (struct mk__mq *)mk__registry_remove(&k->ipc->queues, h);
     if (q == NULL)
         return MK_EBADH;
-    mk__mq_kill(q);
-    mk__mq_unref(q); /* the map's reference */
+    mk__mq_kill(k, q);
+    mk__mq_unref(q); /* the registry's reference */
     return 0;
 }
 
@@ -129,6 +110,7 @@ int mk_queue_send(mk_t *k, mk_queue_t h, uint32_t tag, const void *data, size_t 
                   uint64_t timeout_ticks)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     if (data == NULL && len > 0)
         return MK_EINVAL;
     struct mk__mq *q = mk__queue_get(k, h);
@@ -140,6 +122,8 @@ int mk_queue_send(mk_t *k, mk_queue_t h, uint32_t tag, const void *data, size_t 
         rc = m == NULL ? MK_ENOMEM : mk__mq_send(k, q, m, timeout_ticks);
     }
     mk__mq_unref(q);
+    if (rc == 0)
+        mk__trace_self(k, MK_EV_MSG_SEND, h, len);
     return rc;
 }
 
@@ -147,21 +131,29 @@ int mk_queue_recv(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *tag, void *buf,
                   size_t *len, uint64_t timeout_ticks)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     if (buf == NULL && cap > 0)
         return MK_EINVAL;
     struct mk__mq *q = mk__queue_get(k, h);
     if (q == NULL)
         return MK_EBADH;
     int rc = mk__queue_pid_check(k, pid);
+    size_t got = 0;
     if (rc == 0)
-        rc = mk__mq_recv(k, q, pid, tag, buf, cap, len, timeout_ticks);
+        rc = mk__mq_recv(k, q, pid, tag, buf, cap, &got, timeout_ticks);
     mk__mq_unref(q);
+    if (rc == 0) {
+        mk__trace_self(k, MK_EV_MSG_RECV, h, got);
+        if (len != NULL)
+            *len = got;
+    }
     return rc;
 }
 
 int mk_queue_peek(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *tag, size_t *len)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     struct mk__mq *q = mk__queue_get(k, h);
     if (q == NULL)
         return MK_EBADH;
@@ -175,6 +167,7 @@ int mk_queue_peek(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *tag, size_t *le
 int mk_queue_count(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *count)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     if (count == NULL)
         return MK_EINVAL;
     struct mk__mq *q = mk__queue_get(k, h);
@@ -190,11 +183,12 @@ int mk_queue_count(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *count)
 int mk_queue_subscribe(mk_t *k, mk_queue_t h, mk_pid_t pid)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     struct mk__ipc *ipc = k->ipc;
     int rc;
-    /* Read lock held throughout: see the file comment. */
+    /* Mailbox-map read lock held throughout: see the file comment. */
     pthread_rwlock_rdlock(&ipc->lock);
-    struct mk__mq *q = mk__htab_get(&ipc->queues, h);
+    struct mk__mq *q = mk__queue_get(k, h);
     if (q == NULL)
         rc = MK_EBADH;
     else if (q->mode != MK_QUEUE_PUBSUB)
@@ -206,16 +200,19 @@ int mk_queue_subscribe(mk_t *k, mk_queue_t h, mk_pid_t pid)
     else
         rc = mk__mq_subscribe(q, pid);
     pthread_rwlock_unlock(&ipc->lock);
+    if (q != NULL)
+        mk__mq_unref(q);
     return rc;
 }
 
 int mk_queue_unsubscribe(mk_t *k, mk_queue_t h, mk_pid_t pid)
 {
     MK__CHECK(k);
+    MK__SCHED_ENTER(k);
     struct mk__mq *q = mk__queue_get(k, h);
     if (q == NULL)
         return MK_EBADH;
-    int rc = q->mode != MK_QUEUE_PUBSUB ? MK_ENOTSUP : mk__mq_unsubscribe(q, pid);
+    int rc = q->mode != MK_QUEUE_PUBSUB ? MK_ENOTSUP : mk__mq_unsubscribe(k, q, pid);
     mk__mq_unref(q);
     return rc;
 }

@@ -16,40 +16,21 @@
  * (exists/state/count/list ignore it). The hooks run with no lock held, so
  * a module's hook may take its own locks and call mk__proc_alive().
  *
+ * Spawned processes (bodies) add ZOMBIE: LIVE --body ends--> EXITING (exit
+ * hooks) --> ZOMBIE --mk_wait/destroy--> free. The scheduler itself is in
+ * sched.c, wait queues in wq.c.
+ *
  * Locking: one mutex (struct mk__proc.lock) guards the table and every pcb
  * in it. A pcb is freed only by the thread that moved it to EXITING (or
  * owns it in CREATING), after removing it from the table under the lock, so
  * no other thread can hold a pointer to it.
  */
-#include "proc.h"
+#include "proc_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include <microkernel/proc.h>
-
-enum mk__pphase {
-    MK__P_CREATING = 1, /* reserved; hooks running; invisible */
-    MK__P_LIVE = 2,     /* visible */
-    MK__P_EXITING = 3,  /* exit hooks running; invisible, pid still taken */
-};
-
-/* Process control block. The scheduler fields are kept now so that later
- * versions (bodies, priorities, sleep) extend this struct, not replace it. */
-struct mk__pcb {
-    mk_pid_t pid;
-    uint8_t phase;      /* enum mk__pphase */
-    uint32_t state;     /* mk_proc_state_t, meaningful when LIVE */
-    uint32_t priority;  /* scheduling priority (later issue), 0 for now */
-    uint64_t created_at; /* virtual tick of creation */
-};
-
-struct mk__proc {
-    pthread_mutex_t lock;
-    mk__hmap_t table;   /* pid -> struct mk__pcb*, every phase */
-    uint32_t live;      /* pcbs in MK__P_LIVE */
-    mk_pid_t hint;      /* no free pid below this one (lowest-free search) */
-};
 
 int mk__proc_init(mk_t *k)
 {
@@ -60,6 +41,12 @@ int mk__proc_init(mk_t *k)
         free(p);
         return MK_ENOMEM;
     }
+    if (pthread_mutex_init(&p->exit_lock, NULL) != 0 || mk__cond_init(&p->run_cond) != 0) {
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return MK_ENOMEM;
+    }
+    p->limit = UINT64_MAX;
     mk__hmap_init(&p->table);
     p->hint = 1;
     k->proc = p;
@@ -74,11 +61,15 @@ void mk__proc_fini(mk_t *k)
     struct mk__proc *p = k->proc;
     if (p == NULL)
         return;
+    mk__sched_fini_bodies(k);
     size_t cur = 0;
     void *v;
     while ((v = mk__hmap_next(&p->table, &cur, NULL)) != NULL)
-        free(v);
+        mk__pcb_free(v);
     mk__hmap_fini(&p->table);
+    free(p->timers);
+    pthread_cond_destroy(&p->run_cond);
+    pthread_mutex_destroy(&p->exit_lock);
     pthread_mutex_destroy(&p->lock);
     free(p);
     k->proc = NULL;
@@ -97,28 +88,23 @@ static mk_pid_t mk__proc_lowest_free(struct mk__proc *p)
     return 0;
 }
 
-int mk_proc_create(mk_t *k, mk_pid_t pid, mk_pid_t *out)
+/* Reserve pid (0 = lowest free), run the create hooks, publish pcb.
+ * Takes ownership of pcb (freed on failure). */
+static int mk__proc_add(mk_t *k, mk_pid_t pid, struct mk__pcb *pcb, mk_pid_t *out)
 {
-    MK__CHECK(k);
-    if (pid > MK_PID_MAX || (pid == 0 && out == NULL))
-        return MK_EINVAL; /* an assigned pid nobody can learn is a leak */
     struct mk__proc *p = k->proc;
-    struct mk__pcb *pcb = calloc(1, sizeof *pcb);
-    if (pcb == NULL)
-        return MK_ENOMEM;
-
     /* Reserve the pid: CREATING is taken but invisible. */
     pthread_mutex_lock(&p->lock);
     if (pid == 0) {
         pid = mk__proc_lowest_free(p);
         if (pid == 0) {
             pthread_mutex_unlock(&p->lock);
-            free(pcb);
+            mk__pcb_free(pcb);
             return MK_ENOSPC;
         }
     } else if (mk__hmap_get(&p->table, pid) != NULL) {
         pthread_mutex_unlock(&p->lock);
-        free(pcb);
+        mk__pcb_free(pcb);
         return MK_EEXIST;
     }
     pcb->pid = pid;
@@ -128,7 +114,7 @@ int mk_proc_create(mk_t *k, mk_pid_t pid, mk_pid_t *out)
     int rc = mk__hmap_put(&p->table, pid, pcb);
     if (rc != 0) {
         pthread_mutex_unlock(&p->lock);
-        free(pcb);
+        mk__pcb_free(pcb);
         return rc;
     }
     if (pid == p->hint)
@@ -148,15 +134,102 @@ int mk_proc_create(mk_t *k, mk_pid_t pid, mk_pid_t *out)
     } else {
         pcb->phase = MK__P_LIVE;
         p->live++;
+        if (pcb->bodied) {
+            p->bodies++;
+            mk__rq_push(p, pcb, false);
+            mk__trace_emit(k, MK_EV_SPAWN, pid, pcb->prio, pcb->parent);
+            struct mk__pcb *self = mk__self_pcb(k);
+            if (self != NULL && pcb->prio > self->prio)
+                p->need_resched = true;
+            pthread_cond_signal(&p->run_cond);
+        }
     }
     pthread_mutex_unlock(&p->lock);
     if (rc != 0) {
-        free(pcb);
+        mk__pcb_free(pcb);
         return rc;
     }
     if (out != NULL)
         *out = pid;
     return 0;
+}
+
+int mk_proc_create(mk_t *k, mk_pid_t pid, mk_pid_t *out)
+{
+    MK__CHECK(k);
+    if (pid > MK_PID_MAX || (pid == 0 && out == NULL))
+        return MK_EINVAL; /* an assigned pid nobody can learn is a leak */
+    int rc = mk__sched_enter(k);
+    if (rc != 0)
+        return rc;
+    struct mk__pcb *pcb = calloc(1, sizeof *pcb);
+    if (pcb == NULL)
+        return MK_ENOMEM;
+    pcb->base_prio = pcb->prio = MK_PRIO_DEFAULT;
+    pcb->parent = mk__sched_current(k);
+    return mk__proc_add(k, pid, pcb, out);
+}
+
+void mk_proc_attr_init(mk_proc_attr_t *attr)
+{
+    if (attr == NULL)
+        return;
+    memset(attr, 0, sizeof *attr);
+    attr->size = (uint32_t)sizeof *attr;
+}
+
+int mk_proc_spawn(mk_t *k, mk_pid_t pid, const mk_proc_attr_t *attr, mk_body_fn body, void *arg,
+                  mk_pid_t *out)
+{
+    MK__CHECK(k);
+    if (body == NULL || pid > MK_PID_MAX || (pid == 0 && out == NULL))
+        return MK_EINVAL;
+    mk_proc_attr_t a;
+    mk_proc_attr_init(&a);
+    if (attr != NULL) {
+        if (attr->size < sizeof a)
+            return MK_EINVAL; /* 1.0 is the first layout */
+        memcpy(&a, attr, sizeof a);
+    }
+    if ((a.flags & ~MK_PROC_THREAD) != 0 || a.reserved != 0)
+        return MK_EINVAL;
+    if (a.priority == 0)
+        a.priority = MK_PRIO_DEFAULT;
+    if (a.priority < MK_PRIO_MIN || a.priority > MK_PRIO_MAX)
+        return MK_ERANGE;
+    if (a.stack_size != 0 && (a.stack_size < MK_PROC_STACK_MIN || a.stack_size > MK_PROC_STACK_MAX))
+        return MK_ERANGE;
+    int rc = mk__sched_enter(k);
+    if (rc != 0)
+        return rc;
+    struct mk__pcb *pcb = calloc(1, sizeof *pcb);
+    if (pcb == NULL)
+        return MK_ENOMEM;
+    if (pthread_cond_init(&pcb->baton_cond, NULL) != 0) {
+        free(pcb);
+        return MK_ENOMEM;
+    }
+    pcb->bodied = true;
+    pcb->body = body;
+    pcb->arg = arg;
+    pcb->flags = a.flags;
+    pcb->base_prio = pcb->prio = a.priority;
+    pcb->parent = mk__sched_current(k);
+    mk__wq_init(&pcb->exit_wq, 0, 0);
+    if (a.flags & MK_PROC_THREAD) {
+        pcb->stack_size = (size_t)a.stack_size; /* 0: the host's default */
+    } else {
+        size_t sz = a.stack_size ? (size_t)a.stack_size : (size_t)MK_PROC_STACK_DEFAULT;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+        sz *= 4; /* instrumented frames are several times larger */
+#endif
+        rc = mk__fiber_make(pcb, sz);
+        if (rc != 0) {
+            mk__pcb_free(pcb);
+            return rc;
+        }
+    }
+    return mk__proc_add(k, pid, pcb, out);
 }
 
 int mk__proc_alive(mk_t *k, mk_pid_t pid)
@@ -174,7 +247,15 @@ int mk__proc_alive(mk_t *k, mk_pid_t pid)
 int mk_proc_exists(mk_t *k, mk_pid_t pid)
 {
     MK__CHECK(k);
-    return mk__proc_alive(k, pid);
+    if (pid == MK_PID_KERNEL || pid > MK_PID_MAX)
+        return MK_ENOENT;
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    const struct mk__pcb *pcb = mk__hmap_get(&p->table, pid);
+    int rc = (pcb != NULL && (pcb->phase == MK__P_LIVE || pcb->phase == MK__P_ZOMBIE)) ? 0
+                                                                                  : MK_ENOENT;
+    pthread_mutex_unlock(&p->lock);
+    return rc;
 }
 
 int mk_proc_destroy(mk_t *k, mk_pid_t pid)
@@ -190,9 +271,23 @@ int mk_proc_destroy(mk_t *k, mk_pid_t pid)
      * LIVE to EXITING; the others see it gone. */
     pthread_mutex_lock(&p->lock);
     struct mk__pcb *pcb = mk__hmap_get(&p->table, pid);
+    if (pcb != NULL && pcb->phase == MK__P_ZOMBIE && !pcb->reaping) {
+        /* An ended body: reap it (its hooks have run). */
+        mk__hmap_del(&p->table, pid);
+        p->live--;
+        if (pid < p->hint)
+            p->hint = pid;
+        pthread_mutex_unlock(&p->lock);
+        mk__pcb_free(pcb);
+        return 0;
+    }
     if (pcb == NULL || pcb->phase != MK__P_LIVE) {
         pthread_mutex_unlock(&p->lock);
-        return MK_ENOENT;
+        return pcb != NULL && pcb->phase == MK__P_ZOMBIE ? MK_EBUSY : MK_ENOENT;
+    }
+    if (pcb->bodied) {
+        pthread_mutex_unlock(&p->lock);
+        return MK_EBUSY;
     }
     pcb->phase = MK__P_EXITING;
     p->live--;
@@ -205,7 +300,7 @@ int mk_proc_destroy(mk_t *k, mk_pid_t pid)
     if (pid < p->hint)
         p->hint = pid;
     pthread_mutex_unlock(&p->lock);
-    free(pcb);
+    mk__pcb_free(pcb);
     return 0;
 }
 
@@ -220,7 +315,7 @@ int mk_proc_state(mk_t *k, mk_pid_t pid, uint32_t *state)
     pthread_mutex_lock(&p->lock);
     const struct mk__pcb *pcb = mk__hmap_get(&p->table, pid);
     int rc = MK_ENOENT;
-    if (pcb != NULL && pcb->phase == MK__P_LIVE) {
+    if (pcb != NULL && (pcb->phase == MK__P_LIVE || pcb->phase == MK__P_ZOMBIE)) {
         *state = pcb->state;
         rc = 0;
     }
@@ -270,7 +365,7 @@ int mk_proc_list(mk_t *k, mk_pid_t *pids, uint32_t cap, uint32_t *count)
     uint32_t i = 0;
     const struct mk__pcb *pcb;
     while ((pcb = mk__hmap_next(&p->table, &cur, NULL)) != NULL)
-        if (pcb->phase == MK__P_LIVE && i < n)
+        if ((pcb->phase == MK__P_LIVE || pcb->phase == MK__P_ZOMBIE) && i < n)
             all[i++] = pcb->pid;
     pthread_mutex_unlock(&p->lock);
     qsort(all, i, sizeof *all, mk__pid_cmp);

@@ -79,6 +79,13 @@ mk_pid_t mk__sched_self_or(mk_t *k, mk_pid_t pid);
  * nothing of yours is held yet). A killed or exited THREAD body gets
  * MK_EDESTROYED: return it to the caller at once, without side effects. */
 int mk__sched_enter(mk_t *k);
+/* Statement form for public calls returning int. */
+#define MK__SCHED_ENTER(k)                                                   \
+    do {                                                                     \
+        int mk__e_ = mk__sched_enter(k);                                     \
+        if (mk__e_ != 0)                                                     \
+            return mk__e_;                                                   \
+    } while (0)
 
 /* Use CPU time: advance the clock by n ticks on behalf of the running
  * body, being preempted wherever a slice ends or a timer wakes a more

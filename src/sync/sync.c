@@ -1,28 +1,48 @@
 /*
- * sync.c - sync module state: the maps of named synchronisation objects.
+ * sync.c - sync module state: the registries of named semaphores and
+ * mutexes, the mutex lock, and the process-exit hook.
  *
- * Sits on core only. Semaphores belong to the context, not to a process,
- * so this module registers no process hooks yet; mutexes (a later version)
- * are owned by processes and will register an on_exit hook here to release
- * the mutexes a dying process holds.
+ * Sits on core (registry, hooks) and proc (sched.h wait queues).
+ * Semaphores belong to the context, not to a process; mutexes are opened
+ * by processes, so the exit hook releases and closes a dying process's
+ * mutexes (mutex.c).
  */
 #include "sync_int.h"
 
 #include <stdlib.h>
+
+static void mk__sync_on_exit(mk_t *k, mk_pid_t pid)
+{
+    mk__mutex_on_exit(k, pid);
+}
 
 int mk__sync_init(mk_t *k)
 {
     struct mk__sync *s = calloc(1, sizeof *s);
     if (s == NULL)
         return MK_ENOMEM;
-    if (pthread_rwlock_init(&s->lock, NULL) != 0) {
-        free(s);
-        return MK_ENOMEM;
-    }
-    mk__htab_init(&s->sems, MK__H_SEM);
-    mk__nmap_init(&s->sem_names);
+    if (mk__registry_init(&s->sems, MK__H_SEM) != 0)
+        goto fail_s;
+    if (mk__registry_init(&s->mutexes, MK__H_MUTEX) != 0)
+        goto fail_sems;
+    if (pthread_mutex_init(&s->mx_lock, NULL) != 0)
+        goto fail_mx;
+    mk__hmap_init(&s->mxprocs);
+    mk__wq_init(&s->slot_wq, MK__H_MUTEX, 0);
     k->sync = s;
+    int rc = mk__hook_register(k, NULL, mk__sync_on_exit);
+    if (rc != 0) {
+        mk__sync_fini(k);
+        return rc;
+    }
     return 0;
+fail_mx:
+    mk__registry_fini(&s->mutexes);
+fail_sems:
+    mk__registry_fini(&s->sems);
+fail_s:
+    free(s);
+    return MK_ENOMEM;
 }
 
 void mk__sync_fini(mk_t *k)
@@ -30,10 +50,14 @@ void mk__sync_fini(mk_t *k)
     struct mk__sync *s = k->sync;
     if (s == NULL)
         return;
-    mk__sem_fini_all(s);
-    mk__htab_fini(&s->sems);
-    mk__nmap_fini(&s->sem_names);
-    pthread_rwlock_destroy(&s->lock);
+    mk__registry_fini(&s->sems);
+    mk__registry_fini(&s->mutexes);
+    size_t cur = 0;
+    void *v;
+    while ((v = mk__hmap_next(&s->mxprocs, &cur, NULL)) != NULL)
+        free(v);
+    mk__hmap_fini(&s->mxprocs);
+    pthread_mutex_destroy(&s->mx_lock);
     free(s);
     k->sync = NULL;
 }

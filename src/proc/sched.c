@@ -1,0 +1,768 @@
+/*
+ * sched.c - the simulated CPU: ready queues, timers, the virtual clock,
+ * kernel-entry charging, preemption, context switches and mk_run.
+ *
+ * Sits on core (hash map, trace) and the pid table of proc.c. Interface for
+ * other modules: sched.h; between proc files: proc_int.h.
+ *
+ * Scheduling is the classic fixed-priority preemptive scheduler with
+ * round robin inside a level (the seed's mini-kernel; Liu & Layland's
+ * fixed-priority model; the O(1) pick is the Linux 2.6 O(1) scheduler's
+ * "bitmap of non-empty priority arrays + FIFO per level"). A slice that runs
+ * out only sets need_resched; the body switches at its next kernel entry,
+ * like the seed's software interrupt at level 1 (non-expropriative kernel).
+ *
+ * Context switches: every switch goes body -> scheduler (the mk_run
+ * thread's own context) -> body. A fiber body is a ucontext on an mmap'd
+ * stack (makecontext/swapcontext, POSIX.1-2001); a THREAD body is an OS
+ * thread that runs only while p->baton names it. Sanitizers are told about
+ * fiber switches (ASan __sanitizer_{start,finish}_switch_fiber, TSan
+ * __tsan_{create,switch_to,destroy}_fiber) so the suites stay clean.
+ *
+ * Locking: everything here runs under struct mk__proc.lock unless a
+ * function says otherwise. The lock is released around every context
+ * switch (each side re-takes it), so no mutex is ever owned across
+ * fibers, and around the tick hook and exit hooks.
+ */
+#include "proc_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define MK__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MK__ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define MK__TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MK__TSAN 1
+#endif
+#endif
+
+#ifdef MK__ASAN
+void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
+void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
+                                     size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#endif
+#ifdef MK__TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#endif
+
+static _Thread_local struct {
+    mk_t *k;
+    struct mk__pcb *pcb;
+} mk__tls;
+
+struct mk__pcb *mk__self_pcb(mk_t *k)
+{
+    return mk__tls.k == k ? mk__tls.pcb : NULL;
+}
+
+mk_pid_t mk__sched_current(mk_t *k)
+{
+    struct mk__pcb *pcb = mk__self_pcb(k);
+    return pcb != NULL ? pcb->pid : 0;
+}
+
+mk_pid_t mk__sched_self_or(mk_t *k, mk_pid_t pid)
+{
+    return pid != 0 ? pid : mk__sched_current(k);
+}
+
+struct mk__pcb *mk__pcb_get(struct mk__proc *p, mk_pid_t pid)
+{
+    return mk__hmap_get(&p->table, pid);
+}
+
+/* ---- ready queues ------------------------------------------------------ */
+
+void mk__rq_push(struct mk__proc *p, struct mk__pcb *pcb, bool front)
+{
+    if (pcb->on_rq)
+        return;
+    uint32_t l = pcb->prio;
+    pcb->on_rq = true;
+    if (p->rq[l].head == NULL) {
+        pcb->rq_prev = pcb->rq_next = NULL;
+        p->rq[l].head = p->rq[l].tail = pcb;
+    } else if (front) {
+        pcb->rq_prev = NULL;
+        pcb->rq_next = p->rq[l].head;
+        p->rq[l].head->rq_prev = pcb;
+        p->rq[l].head = pcb;
+    } else {
+        pcb->rq_next = NULL;
+        pcb->rq_prev = p->rq[l].tail;
+        p->rq[l].tail->rq_next = pcb;
+        p->rq[l].tail = pcb;
+    }
+    p->bitmap |= 1u << l;
+}
+
+void mk__rq_remove(struct mk__proc *p, struct mk__pcb *pcb)
+{
+    if (!pcb->on_rq)
+        return;
+    uint32_t l = pcb->prio;
+    if (pcb->rq_prev != NULL)
+        pcb->rq_prev->rq_next = pcb->rq_next;
+    else
+        p->rq[l].head = pcb->rq_next;
+    if (pcb->rq_next != NULL)
+        pcb->rq_next->rq_prev = pcb->rq_prev;
+    else
+        p->rq[l].tail = pcb->rq_prev;
+    pcb->rq_next = pcb->rq_prev = NULL;
+    pcb->on_rq = false;
+    if (p->rq[l].head == NULL)
+        p->bitmap &= ~(1u << l);
+}
+
+/* Highest non-empty level, O(1): the most significant set bit. */
+static int mk__rq_top(const struct mk__proc *p)
+{
+    return p->bitmap == 0 ? -1 : 31 - __builtin_clz(p->bitmap);
+}
+
+static struct mk__pcb *mk__rq_pick(struct mk__proc *p)
+{
+    int l = mk__rq_top(p);
+    if (l < 0)
+        return NULL;
+    struct mk__pcb *pcb = p->rq[l].head;
+    mk__rq_remove(p, pcb);
+    return pcb;
+}
+
+/* ---- timers: binary min-heap on (when, seq) ----------------------------- */
+
+static bool mk__tless(const struct mk__timer *a, const struct mk__timer *b)
+{
+    return a->when < b->when || (a->when == b->when && a->seq < b->seq);
+}
+
+int mk__timer_add(struct mk__proc *p, struct mk__pcb *pcb, uint64_t when)
+{
+    if (p->ntimers == p->timercap) {
+        size_t ncap = p->timercap ? p->timercap * 2 : 64;
+        struct mk__timer *n = realloc(p->timers, ncap * sizeof *n);
+        if (n == NULL)
+            return MK_ENOMEM;
+        p->timers = n;
+        p->timercap = ncap;
+    }
+    size_t i = p->ntimers++;
+    struct mk__timer t = {.when = when, .seq = ++p->timer_seq, .pid = pcb->pid,
+                          .gen = pcb->timer_gen};
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (!mk__tless(&t, &p->timers[up]))
+            break;
+        p->timers[i] = p->timers[up];
+        i = up;
+    }
+    p->timers[i] = t;
+    return 0;
+}
+
+static void mk__timer_pop(struct mk__proc *p)
+{
+    struct mk__timer last = p->timers[--p->ntimers];
+    size_t i = 0, n = p->ntimers;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && mk__tless(&p->timers[c + 1], &p->timers[c]))
+            c++;
+        if (!mk__tless(&p->timers[c], &last))
+            break;
+        p->timers[i] = p->timers[c];
+        i = c;
+    }
+    if (n > 0)
+        p->timers[i] = last;
+}
+
+/* The earliest live timer (stale entries dropped), or NULL. */
+static const struct mk__timer *mk__timer_top(struct mk__proc *p)
+{
+    while (p->ntimers > 0) {
+        const struct mk__timer *t = &p->timers[0];
+        const struct mk__pcb *pcb = mk__pcb_get(p, t->pid);
+        if (pcb != NULL && pcb->timer_gen == t->gen &&
+            (pcb->state == MK_PROC_SLEEPING || pcb->state == MK_PROC_BLOCKED))
+            return t;
+        mk__timer_pop(p);
+    }
+    return NULL;
+}
+
+/* ---- waking and the clock ------------------------------------------------ */
+
+void mk__sched_ready_locked(mk_t *k, struct mk__pcb *pcb, int code)
+{
+    struct mk__proc *p = k->proc;
+    if (pcb->state != MK_PROC_BLOCKED && pcb->state != MK_PROC_SLEEPING)
+        return;
+    pcb->state = MK_PROC_READY;
+    pcb->timer_gen++; /* its timer, if any, is void */
+    mk__rq_push(p, pcb, false);
+    mk__trace_emit(k, MK_EV_WAKE, pcb->pid, (uint64_t)(uint32_t)code,
+                   mk__sched_current(k));
+    if (p->current != NULL && pcb->prio > p->current->prio)
+        p->need_resched = true;
+    pthread_cond_signal(&p->run_cond); /* mk_run may be idle */
+}
+
+uint64_t mk__clock_locked(mk_t *k, uint64_t n, struct mk__pcb *charge)
+{
+    struct mk__proc *p = k->proc;
+    uint64_t from = atomic_load(&k->ticks);
+    uint64_t now = from + n;
+    atomic_store(&k->ticks, now);
+    const struct mk__timer *t;
+    while ((t = mk__timer_top(p)) != NULL && t->when <= now) {
+        struct mk__pcb *pcb = mk__pcb_get(p, t->pid);
+        mk__timer_pop(p);
+        if (pcb->state == MK_PROC_BLOCKED)
+            pcb->timed_out = true;
+        mk__sched_ready_locked(k, pcb, pcb->state == MK_PROC_BLOCKED ? MK_ETIMEDOUT : 0);
+    }
+    if (charge != NULL) {
+        charge->cpu_ticks += n;
+        charge->slice_left = charge->slice_left > n ? charge->slice_left - n : 0;
+        if (charge->slice_left == 0)
+            p->need_resched = true;
+        int top = mk__rq_top(p);
+        if (top > (int)charge->prio)
+            p->need_resched = true;
+    }
+    if (now >= p->limit)
+        p->need_resched = true;
+    return from;
+}
+
+void mk__tick_hook_run(mk_t *k, uint64_t from, uint64_t to)
+{
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    mk__tick_fn fn = p->tick_fn;
+    void *ctx = p->tick_ctx;
+    pthread_mutex_unlock(&p->lock);
+    if (fn != NULL && to > from)
+        fn(k, from, to, ctx);
+}
+
+void mk__sched_clock(mk_t *k, uint64_t n)
+{
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    uint64_t from = mk__clock_locked(k, n, mk__self_pcb(k));
+    pthread_mutex_unlock(&p->lock);
+    mk__tick_hook_run(k, from, from + n);
+}
+
+void mk__sched_set_tick_hook(mk_t *k, mk__tick_fn fn, void *ctx)
+{
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    p->tick_fn = fn;
+    p->tick_ctx = ctx;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* ---- context switches ------------------------------------------------------ */
+
+void mk__switch_out(mk_t *k, struct mk__pcb *self)
+{
+    struct mk__proc *p = k->proc;
+    p->current = NULL;
+    if (self->flags & MK_PROC_THREAD) {
+        p->baton = NULL;
+        pthread_cond_signal(&p->run_cond);
+        while (p->baton != self)
+            pthread_cond_wait(&self->baton_cond, &p->lock);
+        if (p->dying) {
+            /* mk_destroy: the objects this body waited in are gone. */
+            pthread_mutex_unlock(&p->lock);
+            pthread_exit(NULL);
+        }
+        return;
+    }
+    pthread_mutex_unlock(&p->lock);
+#ifdef MK__ASAN
+    __sanitizer_start_switch_fiber(&self->asan_fake, p->main_stack, p->main_stack_size);
+#endif
+#ifdef MK__TSAN
+    __tsan_switch_to_fiber(p->tsan_main, 0);
+#endif
+    swapcontext(&self->uc, &p->main_uc);
+#ifdef MK__ASAN
+    __sanitizer_finish_switch_fiber(self->asan_fake, &p->main_stack, &p->main_stack_size);
+#endif
+    pthread_mutex_lock(&p->lock);
+}
+
+void mk__body_die(mk_t *k, struct mk__pcb *self, int32_t status)
+{
+    struct mk__proc *p = k->proc;
+    if (!self->ended) {
+        self->ended = true;
+        self->status = self->killed ? -1 : status;
+    }
+    if (self->flags & MK_PROC_THREAD)
+        return; /* the thread ends when its body returns */
+    p->current = NULL;
+    pthread_mutex_unlock(&p->lock);
+#ifdef MK__ASAN
+    __sanitizer_start_switch_fiber(NULL, p->main_stack, p->main_stack_size);
+#endif
+#ifdef MK__TSAN
+    __tsan_switch_to_fiber(p->tsan_main, 0);
+#endif
+    swapcontext(&self->uc, &p->main_uc);
+    abort(); /* an ended fiber is never resumed */
+}
+
+static void mk__fiber_entry(void)
+{
+    mk_t *k = mk__tls.k;
+    struct mk__pcb *self = mk__tls.pcb;
+    struct mk__proc *p = k->proc;
+#ifdef MK__ASAN
+    __sanitizer_finish_switch_fiber(NULL, &p->main_stack, &p->main_stack_size);
+#endif
+    int st = self->body(k, self->arg);
+    pthread_mutex_lock(&p->lock);
+    mk__body_die(k, self, st);
+}
+
+struct mk__thread_arg {
+    mk_t *k;
+    struct mk__pcb *pcb;
+};
+
+static void *mk__thread_main(void *arg)
+{
+    struct mk__thread_arg a = *(struct mk__thread_arg *)arg;
+    free(arg);
+    mk_t *k = a.k;
+    struct mk__pcb *self = a.pcb;
+    struct mk__proc *p = k->proc;
+    mk__tls.k = k;
+    mk__tls.pcb = self;
+    pthread_mutex_lock(&p->lock);
+    while (p->baton != self)
+        pthread_cond_wait(&self->baton_cond, &p->lock);
+    if (p->dying) {
+        pthread_mutex_unlock(&p->lock);
+        return NULL;
+    }
+    if (!self->killed) {
+        pthread_mutex_unlock(&p->lock);
+        int st = self->body(k, self->arg);
+        pthread_mutex_lock(&p->lock);
+        mk__body_die(k, self, st);
+    } else {
+        mk__body_die(k, self, -1);
+    }
+    p->current = NULL;
+    p->baton = NULL;
+    pthread_cond_signal(&p->run_cond);
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+int mk__fiber_make(struct mk__pcb *pcb, size_t size)
+{
+    size_t page = 4096;
+    size = (size + page - 1) & ~(page - 1);
+    void *s = mmap(NULL, size + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (s == MAP_FAILED)
+        return MK_ENOMEM;
+    mprotect(s, page, PROT_NONE); /* guard page below the stack */
+    pcb->stack = s;
+    pcb->stack_size = size + page;
+    if (getcontext(&pcb->uc) != 0) {
+        munmap(s, size + page);
+        pcb->stack = NULL;
+        return MK_ENOMEM;
+    }
+    pcb->uc.uc_stack.ss_sp = (char *)s + page;
+    pcb->uc.uc_stack.ss_size = size;
+    pcb->uc.uc_link = NULL;
+    makecontext(&pcb->uc, mk__fiber_entry, 0);
+#ifdef MK__TSAN
+    pcb->tsan_fiber = __tsan_create_fiber(0);
+#endif
+    return 0;
+}
+
+static void mk__fiber_free(struct mk__pcb *pcb)
+{
+    if (pcb->stack != NULL) {
+#ifdef MK__ASAN
+        __asan_unpoison_memory_region(pcb->stack, pcb->stack_size);
+#endif
+        munmap(pcb->stack, pcb->stack_size);
+        pcb->stack = NULL;
+    }
+#ifdef MK__TSAN
+    if (pcb->tsan_fiber != NULL) {
+        __tsan_destroy_fiber(pcb->tsan_fiber);
+        pcb->tsan_fiber = NULL;
+    }
+#endif
+}
+
+void mk__pcb_free(struct mk__pcb *pcb)
+{
+    mk__fiber_free(pcb);
+    if (pcb->bodied)
+        pthread_cond_destroy(&pcb->baton_cond);
+    free(pcb);
+}
+
+/* Run pcb until it switches back. */
+static void mk__dispatch(mk_t *k, struct mk__pcb *pcb, mk_pid_t prev)
+{
+    struct mk__proc *p = k->proc;
+    p->current = pcb;
+    pcb->state = MK_PROC_RUNNING;
+    if (pcb->slice_left == 0)
+        pcb->slice_left = k->cfg.quantum_ticks;
+    p->need_resched = false;
+    mk__trace_emit(k, MK_EV_SWITCH, pcb->pid, prev, 0);
+    if (pcb->killed && !pcb->started) {
+        pcb->ended = true;
+        pcb->status = -1;
+        p->current = NULL;
+        return;
+    }
+    pcb->started = true;
+    if (pcb->flags & MK_PROC_THREAD) {
+        p->baton = pcb;
+        if (!pcb->thread_made) {
+            struct mk__thread_arg *a = malloc(sizeof *a);
+            pthread_attr_t at;
+            int rc = a == NULL ? -1 : pthread_attr_init(&at);
+            if (rc == 0) {
+                if (pcb->stack_size != 0)
+                    pthread_attr_setstacksize(&at, pcb->stack_size);
+                a->k = k;
+                a->pcb = pcb;
+                rc = pthread_create(&pcb->thread, &at, mk__thread_main, a);
+                pthread_attr_destroy(&at);
+            }
+            if (rc != 0) {
+                free(a);
+                p->baton = NULL;
+                pcb->ended = true;
+                pcb->status = MK_ENOMEM;
+                p->current = NULL;
+                return;
+            }
+            pcb->thread_made = true;
+        } else {
+            pthread_cond_signal(&pcb->baton_cond);
+        }
+        while (p->baton == pcb)
+            pthread_cond_wait(&p->run_cond, &p->lock);
+        return;
+    }
+    mk__tls.pcb = pcb;
+    pthread_mutex_unlock(&p->lock);
+#ifdef MK__ASAN
+    void *fake = NULL;
+    __sanitizer_start_switch_fiber(&fake, (char *)pcb->stack + 4096, pcb->stack_size - 4096);
+#endif
+#ifdef MK__TSAN
+    __tsan_switch_to_fiber(pcb->tsan_fiber, 0);
+#endif
+    swapcontext(&p->main_uc, &pcb->uc);
+#ifdef MK__ASAN
+    __sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#endif
+    mk__tls.pcb = NULL;
+    pthread_mutex_lock(&p->lock);
+}
+
+/* A body ended: release its stack or thread, run the exit hooks, make it
+ * a zombie and wake whoever waits for it. Lock held; released inside. */
+static void mk__finish(mk_t *k, struct mk__pcb *pcb)
+{
+    struct mk__proc *p = k->proc;
+    if (pcb->thread_made) {
+        pthread_t t = pcb->thread;
+        pcb->thread_made = false;
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(t, NULL);
+        pthread_mutex_lock(&p->lock);
+    }
+    mk__fiber_free(pcb);
+    pcb->phase = MK__P_EXITING;
+    pcb->state = MK_PROC_ZOMBIE;
+    pcb->timer_gen++;
+    mk__rq_remove(p, pcb);
+    pthread_mutex_unlock(&p->lock);
+    mk__hooks_run_exit(k, pcb->pid);
+    pthread_mutex_lock(&p->lock);
+    pcb->phase = MK__P_ZOMBIE;
+    p->bodies--;
+    size_t cur = 0;
+    struct mk__pcb *c;
+    while ((c = mk__hmap_next(&p->table, &cur, NULL)) != NULL)
+        if (c->parent == pcb->pid)
+            c->parent = 0; /* orphans go to the host */
+    mk__trace_emit(k, MK_EV_EXIT, pcb->pid, (uint64_t)(uint32_t)pcb->status, pcb->killed);
+    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_lock(&p->exit_lock);
+    mk__wq_wake_all(k, &pcb->exit_wq, 0);
+    pthread_mutex_unlock(&p->exit_lock);
+    pthread_mutex_lock(&p->lock);
+}
+
+int mk_run(mk_t *k, uint64_t max_ticks, uint32_t *reason)
+{
+    MK__CHECK(k);
+    if (mk__self_pcb(k) != NULL)
+        return MK_EBUSY;
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    if (p->in_run) {
+        pthread_mutex_unlock(&p->lock);
+        return MK_EBUSY;
+    }
+    p->in_run = true;
+    uint64_t now = atomic_load(&k->ticks);
+    p->limit = (max_ticks == MK_FOREVER || now + max_ticks < now) ? UINT64_MAX : now + max_ticks;
+    mk_t *old_k = mk__tls.k;
+    struct mk__pcb *old_pcb = mk__tls.pcb;
+    mk__tls.k = k;
+    mk__tls.pcb = NULL;
+#ifdef MK__TSAN
+    p->tsan_main = __tsan_get_current_fiber();
+#endif
+    uint32_t why;
+    mk_pid_t prev = 0;
+    for (;;) {
+        if (p->stop) {
+            why = MK_RUN_STOPPED;
+            break;
+        }
+        if (p->bodies == 0) {
+            why = MK_RUN_DONE;
+            break;
+        }
+        now = atomic_load(&k->ticks);
+        if (now >= p->limit) {
+            why = MK_RUN_TICKS;
+            break;
+        }
+        struct mk__pcb *pcb = mk__rq_pick(p);
+        if (pcb == NULL) {
+            const struct mk__timer *t = mk__timer_top(p);
+            if (t != NULL) {
+                /* Idle: jump to the next timer (or the limit). */
+                uint64_t to = t->when < p->limit ? t->when : p->limit;
+                uint64_t from = mk__clock_locked(k, to > now ? to - now : 0, NULL);
+                pthread_mutex_unlock(&p->lock);
+                mk__tick_hook_run(k, from, to > now ? to : now);
+                pthread_mutex_lock(&p->lock);
+            } else if (p->limit != UINT64_MAX) {
+                /* Idle with no timer: the CPU idles up to the limit. */
+                uint64_t from = mk__clock_locked(k, p->limit - now, NULL);
+                pthread_mutex_unlock(&p->lock);
+                mk__tick_hook_run(k, from, p->limit);
+                pthread_mutex_lock(&p->lock);
+            } else {
+                pthread_cond_wait(&p->run_cond, &p->lock); /* a host thread will wake one */
+            }
+            prev = 0;
+            continue;
+        }
+        mk__dispatch(k, pcb, prev);
+        prev = pcb->pid;
+        if (pcb->ended) {
+            mk__finish(k, pcb);
+            prev = 0;
+        }
+    }
+    p->stop = false;
+    p->in_run = false;
+    p->current = NULL;
+    pthread_mutex_unlock(&p->lock);
+    mk__tls.k = old_k;
+    mk__tls.pcb = old_pcb;
+    if (reason != NULL)
+        *reason = why;
+    return 0;
+}
+
+int mk_stop(mk_t *k)
+{
+    MK__CHECK(k);
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    p->need_resched = true;
+    pthread_cond_signal(&p->run_cond);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+/* ---- kernel entry ------------------------------------------------------------ */
+
+/* A killed or exited body at a kernel entry (lock held): a fiber ends here;
+ * a THREAD body's call fails. Returns with the lock released. */
+static int mk__entry_dead(mk_t *k, struct mk__pcb *self)
+{
+    mk__body_die(k, self, -1); /* fibers do not return */
+    pthread_mutex_unlock(&k->proc->lock);
+    return MK_EDESTROYED;
+}
+
+int mk__sched_compute(mk_t *k, uint64_t n)
+{
+    struct mk__pcb *self = mk__self_pcb(k);
+    if (self == NULL) {
+        if (n > 0)
+            mk__sched_clock(k, n);
+        return 0;
+    }
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    if (self->killed || self->ended)
+        return mk__entry_dead(k, self);
+    do {
+        uint64_t step = n;
+        if (self->slice_left > 0 && step > self->slice_left)
+            step = self->slice_left;
+        uint64_t now = atomic_load(&k->ticks);
+        const struct mk__timer *t = mk__timer_top(p);
+        if (t != NULL && t->when > now && step > t->when - now)
+            step = t->when - now;
+        uint64_t from = mk__clock_locked(k, step, self);
+        n -= step;
+        if (p->tick_fn != NULL) {
+            pthread_mutex_unlock(&p->lock);
+            mk__tick_hook_run(k, from, from + step);
+            pthread_mutex_lock(&p->lock);
+        }
+        if (self->killed)
+            return mk__entry_dead(k, self);
+        if (p->need_resched || p->stop) {
+            bool slice_end = self->slice_left == 0;
+            if (slice_end)
+                mk__trace_emit(k, MK_EV_PREEMPT, self->pid, k->cfg.quantum_ticks, 0);
+            self->state = MK_PROC_READY;
+            mk__rq_push(p, self, !slice_end);
+            mk__switch_out(k, self);
+            if (self->killed)
+                return mk__entry_dead(k, self);
+        }
+    } while (n > 0);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+int mk__sched_enter(mk_t *k)
+{
+    if (mk__self_pcb(k) == NULL)
+        return 0; /* host thread: nothing to charge */
+    return mk__sched_compute(k, MK__SCHED_CALL_COST);
+}
+
+/* ---- priorities ---------------------------------------------------------------- */
+
+uint32_t mk__sched_prio(mk_t *k, mk_pid_t pid)
+{
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    const struct mk__pcb *pcb = pid ? mk__pcb_get(p, pid) : NULL;
+    uint32_t r = pcb != NULL ? pcb->prio : MK_PRIO_DEFAULT;
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
+uint32_t mk__sched_base_prio(mk_t *k, mk_pid_t pid)
+{
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    const struct mk__pcb *pcb = pid ? mk__pcb_get(p, pid) : NULL;
+    uint32_t r = pcb != NULL ? pcb->base_prio : MK_PRIO_DEFAULT;
+    pthread_mutex_unlock(&p->lock);
+    return r;
+}
+
+/* Recompute the effective priority (lock held). */
+void mk__prio_update(mk_t *k, struct mk__pcb *pcb)
+{
+    struct mk__proc *p = k->proc;
+    uint32_t np = pcb->inh_prio > pcb->base_prio ? pcb->inh_prio : pcb->base_prio;
+    if (np == pcb->prio)
+        return;
+    uint32_t old = pcb->prio;
+    bool q = pcb->on_rq;
+    if (q)
+        mk__rq_remove(p, pcb);
+    pcb->prio = np;
+    if (q)
+        mk__rq_push(p, pcb, false);
+    mk__trace_emit(k, MK_EV_PRIO, pcb->pid, old, np);
+    if (p->current != NULL && mk__rq_top(p) > (int)p->current->prio)
+        p->need_resched = true;
+}
+
+int mk__sched_set_inherited(mk_t *k, mk_pid_t pid, uint32_t inherited)
+{
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    struct mk__pcb *pcb = pid ? mk__pcb_get(p, pid) : NULL;
+    if (pcb == NULL) {
+        pthread_mutex_unlock(&p->lock);
+        return MK_ENOENT;
+    }
+    pcb->inh_prio = inherited;
+    mk__prio_update(k, pcb);
+    pthread_mutex_unlock(&p->lock);
+    return 0;
+}
+
+/* ---- teardown ------------------------------------------------------------------- */
+
+/* mk_destroy: the modules above are gone, so a suspended THREAD body is
+ * ended where it waits (pthread_exit inside mk__switch_out) instead of
+ * returning into freed objects; fibers are simply abandoned (nothing
+ * outside their stacks refers to them any more). */
+void mk__sched_fini_bodies(mk_t *k)
+{
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    p->dying = true;
+    size_t cur = 0;
+    struct mk__pcb *pcb;
+    while ((pcb = mk__hmap_next(&p->table, &cur, NULL)) != NULL) {
+        if (!pcb->thread_made)
+            continue;
+        p->baton = pcb;
+        pthread_cond_signal(&pcb->baton_cond);
+        pthread_t t = pcb->thread;
+        pcb->thread_made = false;
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(t, NULL);
+        pthread_mutex_lock(&p->lock);
+    }
+    pthread_mutex_unlock(&p->lock);
+}

@@ -92,7 +92,9 @@ static void forge_sb(mk_t *k, mk_dev_t d, void (*edit)(struct mk__sb *))
     ck_assert_int_eq(mk_blk_write(k, d, 0, 0, raw, sizeof raw), 0);
 }
 
-static void e_version(struct mk__sb *s) { s->version = 2; }
+static void e_version(struct mk__sb *s) { s->version = MK_FS_VERSION + 1; }
+static void e_logb(struct mk__sb *s) { s->log_blocks += 1; }
+static void e_logs(struct mk__sb *s) { s->log_start = 2; }
 static void e_bsize(struct mk__sb *s) { s->block_size = 2048; }
 static void e_nblocks(struct mk__sb *s) { s->nblocks = 1u << 20; }
 static void e_ninodes(struct mk__sb *s) { s->ninodes += 1; }
@@ -106,7 +108,7 @@ static void e_none(struct mk__sb *s) { (void)s; }
 START_TEST(checksummed_but_wrong_superblocks)
 {
     void (*edits[])(struct mk__sb *) = {e_version, e_bsize, e_nblocks, e_ninodes, e_itable,
-                                        e_data, e_root, e_state, e_isize};
+                                        e_data, e_root, e_state, e_isize, e_logb, e_logs};
     mk_t *k = new_kernel();
     mk_dev_t d;
     ck_assert_int_eq(mk_blk_create_ram(k, "d", 1024, 1024, &d), 0);

@@ -8,7 +8,13 @@
  * CRC-32C checksum), a block allocation bitmap, an inode allocation bitmap,
  * a table of fixed-size inodes (12 direct block pointers plus single, double
  * and triple indirect blocks) and data blocks; directories are files of
- * fixed-size entries. All integers on disk are little-endian. The disk
+ * fixed-size entries. All integers on disk are little-endian.
+ *
+ * Every change is journaled (a write-ahead redo log in the manner of xv6's
+ * log.c and ext4's jbd2 in ordered mode): a power cut at any moment leaves
+ * a file system that mounts and passes mk_fs_fsck(), and everything whose
+ * mk_vfs_fsync(), mk_vfs_sync() or unmount returned is on the device.
+ * Recovery runs at mount. The disk
  * format has a version of its own, #MK_FS_VERSION, independent of the
  * library version.
  *
@@ -33,9 +39,9 @@ extern "C" {
 /**
  * @brief Version of the on-disk format written by mk_fs_mkfs() and accepted
  *        by mount. A device carrying another version is refused with
- *        MK_ECORRUPT. @since 1.0
+ *        MK_ECORRUPT. Version 2 added the journal. @since 1.0
  */
-#define MK_FS_VERSION 1
+#define MK_FS_VERSION 2
 
 /**
  * @brief Options of mk_fs_mkfs().
@@ -113,6 +119,97 @@ enum mk_fs_probe_kind {
  * @since 1.0
  */
 MK_API int mk_fs_probe(mk_t *k, mk_dev_t dev, uint32_t *kind);
+
+/**
+ * @brief Flag of mk_fs_fsck(): repair what can be repaired safely (leaked
+ *        blocks and inodes, unmarked ones, link counts, block counts,
+ *        entries naming free inodes, bad "." / ".." entries, block
+ *        pointers outside the data area). Without it nothing is changed
+ *        but a committed journal transaction is still replayed.
+ * @since 1.0
+ */
+#define MK_FSCK_REPAIR 0x1u
+
+/**
+ * @brief What mk_fs_fsck() found: counts per kind of problem.
+ *
+ * Set @c size to sizeof(mk_fsck_report_t) before the call. A problem is
+ * counted once per occurrence (per block, inode or entry); with
+ * #MK_FSCK_REPAIR, @c repaired counts those fixed. Fields are only ever
+ * appended.
+ * @since 1.0
+ */
+typedef struct mk_fsck_report {
+    /** Size of this structure in bytes, set by the caller. */
+    uint32_t size;
+    /** Flags the check ran with (#MK_FSCK_REPAIR or 0). */
+    uint32_t flags;
+    /** Blocks copied home from a committed journal transaction first. */
+    uint64_t journal_replayed;
+    /** Regular files reached from the root. */
+    uint64_t files;
+    /** Directories reached from the root, the root included. */
+    uint64_t dirs;
+    /** Blocks in use (metadata, journal and reachable data). */
+    uint64_t blocks_used;
+    /** Inodes with an unknown type or an impossible size. */
+    uint64_t bad_inodes;
+    /** Block pointers outside the data area (cleared by a repair). */
+    uint64_t bad_pointers;
+    /** Blocks claimed by two owners (reported, not repaired). */
+    uint64_t dup_blocks;
+    /** Blocks marked used that nothing reaches (freed by a repair). */
+    uint64_t block_leaks;
+    /** Reachable blocks marked free (marked by a repair). */
+    uint64_t block_unmarked;
+    /** Inodes marked used that no entry reaches (freed by a repair). */
+    uint64_t inode_leaks;
+    /** Reachable inodes marked free (marked by a repair). */
+    uint64_t inode_unmarked;
+    /** Inodes whose link count differs from the entries naming them. */
+    uint64_t link_counts;
+    /** Inodes whose block count differs from the blocks they hold. */
+    uint64_t block_counts;
+    /** Entries naming a free, invalid or already linked inode, or with a
+     *  bad name (removed by a repair). */
+    uint64_t bad_entries;
+    /** Directories with a bad size or bad "." / ".." entries. */
+    uint64_t bad_dirs;
+    /** Sum of every problem count above. */
+    uint64_t problems;
+    /** Problems a repair fixed (0 without #MK_FSCK_REPAIR). */
+    uint64_t repaired;
+} mk_fsck_report_t;
+
+/**
+ * @brief Check (and with #MK_FSCK_REPAIR repair) the file system on an
+ *        unmounted device.
+ *
+ * Replays a committed journal transaction first (as mount does), then
+ * checks the superblock, walks every directory from the root, checks every
+ * inode reached (type, size, block pointers, block count, link count) and
+ * compares both allocation bitmaps with what is reachable. Never crashes
+ * or hangs on a damaged device. Thread-safe: serialised with mount,
+ * unmount and mkfs.
+ * @param k Context.
+ * @param dev Device handle from blk.h.
+ * @param flags 0 (check only) or #MK_FSCK_REPAIR.
+ * @param[out] out Report; @c out->size must be at least the size of the
+ *        1.0 structure. Written on success only.
+ * @retval 0 The check ran; @c out->problems says whether anything was
+ *         wrong and @c out->repaired how much was fixed.
+ * @retval MK_EINVAL @p k or @p out is NULL, @p out->size is too small or
+ *         @p flags has unknown bits.
+ * @retval MK_EBADH @p k was destroyed or @p dev is not a device.
+ * @retval MK_EBUSY The device is mounted.
+ * @retval MK_ENOFS The device holds no libmk file system (blank or foreign).
+ * @retval MK_ECORRUPT The superblock, the bitmaps' geometry or the root
+ *         directory is beyond repair.
+ * @retval MK_EIO The device failed.
+ * @retval MK_ENOMEM The host is out of memory.
+ * @since 1.0
+ */
+MK_API int mk_fs_fsck(mk_t *k, mk_dev_t dev, uint32_t flags, mk_fsck_report_t *out);
 
 #ifdef __cplusplus
 }

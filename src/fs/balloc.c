@@ -3,8 +3,9 @@
  * with a roving start hint so allocation does not rescan the front of the
  * bitmap each time).
  *
- * Sits on the buffer cache: each bitmap block is pinned only while one byte
- * is tested and set. Free counts in fs->sb are kept exact here; the
+ * Sits on journal.c's block access: each bitmap block is pinned only while
+ * one byte is tested and set. A freed block's bit is cleared only when the
+ * running transaction commits (journal.c explains why). Free counts in fs->sb are kept exact here; the
  * superblock is written to the device by super.c (sync, unmount). The
  * caller serialises calls on one mk__fs (fs.h).
  */
@@ -24,8 +25,8 @@ static int mk__bitmap_take(struct mk__fs *fs, uint64_t start, uint64_t lo, uint6
     uint64_t scanned = 0, total = hi - lo;
     while (scanned < total) {
         uint64_t blk = bit / bits_per_block;
-        mk__buf_t *b;
-        int rc = mk__buf_get(fs->k, fs->dev, start + blk, 0, &b);
+        struct mk__fbuf *b;
+        int rc = mk__fb_get(fs, start + blk, 0, &b);
         if (rc != 0)
             return rc;
         /* Scan this bitmap block from `bit` to its end (or to hi). */
@@ -42,15 +43,15 @@ static int mk__bitmap_take(struct mk__fs *fs, uint64_t start, uint64_t lo, uint6
             uint8_t mask = (uint8_t)(1u << (bit % 8));
             if ((b->data[byte] & mask) == 0) {
                 b->data[byte] |= mask;
-                mk__buf_dirty(fs->k, b);
-                mk__buf_put(fs->k, b);
+                mk__fb_dirty(fs, b);
+                mk__fb_put(fs, b);
                 *out = bit;
                 return 0;
             }
             bit++;
             scanned++;
         }
-        mk__buf_put(fs->k, b);
+        mk__fb_put(fs, b);
         if (bit >= hi)
             bit = lo;
     }
@@ -61,19 +62,19 @@ static int mk__bitmap_take(struct mk__fs *fs, uint64_t start, uint64_t lo, uint6
 static int mk__bitmap_clear(struct mk__fs *fs, uint64_t start, uint64_t bit)
 {
     uint64_t bits_per_block = (uint64_t)fs->bsize * 8;
-    mk__buf_t *b;
-    int rc = mk__buf_get(fs->k, fs->dev, start + bit / bits_per_block, 0, &b);
+    struct mk__fbuf *b;
+    int rc = mk__fb_get(fs, start + bit / bits_per_block, 0, &b);
     if (rc != 0)
         return rc;
     uint32_t byte = (uint32_t)((bit % bits_per_block) / 8);
     uint8_t mask = (uint8_t)(1u << (bit % 8));
     if ((b->data[byte] & mask) == 0) {
-        mk__buf_put(fs->k, b);
+        mk__fb_put(fs, b);
         return MK_ECORRUPT;
     }
     b->data[byte] &= (uint8_t)~mask;
-    mk__buf_dirty(fs->k, b);
-    mk__buf_put(fs->k, b);
+    mk__fb_dirty(fs, b);
+    mk__fb_put(fs, b);
     return 0;
 }
 
@@ -82,8 +83,8 @@ int mk__bitmap_count(struct mk__fs *fs, uint64_t start, uint64_t nbits, uint64_t
     uint64_t bits_per_block = (uint64_t)fs->bsize * 8;
     uint64_t n = 0;
     for (uint64_t blk = 0; blk * bits_per_block < nbits; blk++) {
-        mk__buf_t *b;
-        int rc = mk__buf_get(fs->k, fs->dev, start + blk, 0, &b);
+        struct mk__fbuf *b;
+        int rc = mk__fb_get(fs, start + blk, 0, &b);
         if (rc != 0)
             return rc;
         uint64_t bits = nbits - blk * bits_per_block;
@@ -93,7 +94,7 @@ int mk__bitmap_count(struct mk__fs *fs, uint64_t start, uint64_t nbits, uint64_t
             n += (uint64_t)__builtin_popcount(b->data[i]);
         for (uint64_t i = bits / 8 * 8; i < bits; i++)
             n += (b->data[i / 8] >> (i % 8)) & 1u;
-        mk__buf_put(fs->k, b);
+        mk__fb_put(fs, b);
     }
     *used = n;
     return 0;
@@ -101,13 +102,15 @@ int mk__bitmap_count(struct mk__fs *fs, uint64_t start, uint64_t nbits, uint64_t
 
 int mk__balloc(struct mk__fs *fs, uint32_t *bno)
 {
-    if (fs->sb.free_blocks == 0)
+    /* Blocks freed by the running transaction count as free (statfs shows
+     * them) but keep their bits until commit (journal.c). */
+    if (fs->sb.free_blocks <= fs->j.npend)
         return MK_ENOSPC;
     uint64_t bit;
     int rc = mk__bitmap_take(fs, fs->sb.bmap_start, fs->sb.data_start, fs->sb.nblocks,
                              fs->bhint, &bit);
     if (rc == MK_ENOSPC) {
-        fs->sb.free_blocks = 0; /* the count drifted: trust the bitmap */
+        fs->sb.free_blocks = fs->j.npend; /* drifted: trust the bitmap */
         return rc;
     }
     if (rc != 0)
@@ -124,15 +127,15 @@ int mk__balloc_zero(struct mk__fs *fs, uint32_t *bno)
     int rc = mk__balloc(fs, &b);
     if (rc != 0)
         return rc;
-    mk__buf_t *buf;
-    rc = mk__buf_get(fs->k, fs->dev, b, MK__BUF_NOREAD, &buf);
+    struct mk__fbuf *buf;
+    rc = mk__fb_get(fs, b, MK__BUF_NOREAD, &buf);
     if (rc != 0) {
         mk__bfree(fs, b);
         return rc;
     }
-    memset(buf->data, 0, buf->size);
-    mk__buf_dirty(fs->k, buf);
-    mk__buf_put(fs->k, buf);
+    memset(buf->data, 0, fs->bsize);
+    mk__fb_dirty(fs, buf);
+    mk__fb_put(fs, buf);
     *bno = b;
     return 0;
 }
@@ -141,12 +144,22 @@ int mk__bfree(struct mk__fs *fs, uint32_t bno)
 {
     if (bno < fs->sb.data_start || bno >= fs->sb.nblocks)
         return MK_ECORRUPT;
-    int rc = mk__bitmap_clear(fs, fs->sb.bmap_start, bno);
+    /* Check the bit now (a double free is corruption); clear it at commit,
+     * so the block is not reused while a crash could still revive its
+     * owner (journal.c). */
+    uint64_t per = (uint64_t)fs->bsize * 8;
+    struct mk__fbuf *b;
+    int rc = mk__fb_get(fs, fs->sb.bmap_start + bno / per, 0, &b);
+    if (rc != 0)
+        return rc;
+    bool set = (b->data[(bno % per) / 8] >> (bno % 8)) & 1u;
+    mk__fb_put(fs, b);
+    if (!set)
+        return MK_ECORRUPT;
+    rc = mk__tx_defer_free(fs, bno);
     if (rc != 0)
         return rc;
     fs->sb.free_blocks++;
-    if (bno < fs->bhint)
-        fs->bhint = bno;
     return 0;
 }
 

@@ -7,8 +7,9 @@
  * Sits on inode.c and the buffer cache. The caller serialises calls on one
  * mk__fs (fs.h). Each operation re-reads the inodes it changes, so two
  * names of one directory (".", "..") never go stale in a local copy.
- * Without a journal, operations are ordered so that a failure part-way
- * (device full, I/O error) leaves no entry naming a free inode.
+ * Each name operation is one journal transaction (journal.c), so a crash
+ * leaves all of it or none; operations are still ordered so that a failure
+ * part-way (device full, I/O error) leaves no entry naming a free inode.
  */
 #include "fs_impl.h"
 
@@ -62,8 +63,8 @@ static int mk__dir_scan(struct mk__fs *fs, const struct mk__dinode *dir, uint64_
             i = end;
             continue;
         }
-        mk__buf_t *b;
-        rc = mk__buf_get(fs->k, fs->dev, bno, 0, &b);
+        struct mk__fbuf *b;
+        rc = mk__fb_get(fs, bno, 0, &b);
         if (rc != 0)
             return rc;
         for (; i < end; i++) {
@@ -73,7 +74,7 @@ static int mk__dir_scan(struct mk__fs *fs, const struct mk__dinode *dir, uint64_
             if (rc == 0)
                 rc = cb(ctx, p, ino, nlen);
             if (rc != 0) {
-                mk__buf_put(fs->k, b);
+                mk__fb_put(fs, b);
                 if (rc > 0) {
                     *at = i;
                     return 1;
@@ -81,7 +82,7 @@ static int mk__dir_scan(struct mk__fs *fs, const struct mk__dinode *dir, uint64_
                 return rc;
             }
         }
-        mk__buf_put(fs->k, b);
+        mk__fb_put(fs, b);
     }
     return 0;
 }
@@ -232,6 +233,9 @@ int mk__fs_lookup(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
 int mk__fs_create(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
                   uint32_t type, uint32_t *out)
 {
+    int trc = mk__tx_begin(fs, MK__TX_NEED); /* one transaction */
+    if (trc != 0)
+        return trc;
     if (len == 0 || len > MK_NAME_MAX || mk__is_dot(name, len) ||
         (type != MK__FT_REG && type != MK__FT_DIR))
         return MK_EINVAL;
@@ -288,6 +292,9 @@ int mk__fs_create(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
 
 int mk__fs_unlink(struct mk__fs *fs, uint32_t dir, const char *name, size_t len)
 {
+    int trc = mk__tx_begin(fs, MK__TX_NEED); /* one transaction */
+    if (trc != 0)
+        return trc;
     struct mk__dinode d, di;
     int rc = mk__dget(fs, dir, &d);
     if (rc != 0)
@@ -323,6 +330,9 @@ static int mk__dempty(struct mk__fs *fs, const struct mk__dinode *d)
 
 int mk__fs_rmdir(struct mk__fs *fs, uint32_t dir, const char *name, size_t len)
 {
+    int trc = mk__tx_begin(fs, MK__TX_NEED); /* one transaction */
+    if (trc != 0)
+        return trc;
     struct mk__dinode d, di;
     int rc = mk__dget(fs, dir, &d);
     if (rc != 0)
@@ -374,6 +384,9 @@ static int mk__is_ancestor(struct mk__fs *fs, uint32_t anc, uint32_t dino, bool 
 int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t flen,
                   uint32_t tdir, const char *tname, size_t tlen)
 {
+    int trc = mk__tx_begin(fs, MK__TX_NEED); /* one transaction */
+    if (trc != 0)
+        return trc;
     if (mk__is_dot(fname, flen) || mk__is_dot(tname, tlen) || tlen == 0 ||
         tlen > MK_NAME_MAX)
         return MK_EINVAL;

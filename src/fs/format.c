@@ -8,21 +8,39 @@
  */
 #include "fs_format.h"
 
+#include <pthread.h>
 #include <string.h>
 
-/* Bitwise CRC-32C, reflected form (polynomial 0x1EDC6F41 bit-reversed to
+/* CRC-32C, reflected form (polynomial 0x1EDC6F41 bit-reversed to
  * 0x82F63B78), Castagnoli et al. 1993; the same CRC as iSCSI and ext4.
- * Only the 124-byte superblock is checksummed, so a table is not worth it. */
+ * Byte-wise table (Sarwate 1988), built on first use: the journal
+ * checksums every logged block, so the bitwise loop would be too slow. */
+static uint32_t mk__crc_tab[256];
+static pthread_once_t mk__crc_once = PTHREAD_ONCE_INIT;
+
+static void mk__crc_build(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int b = 0; b < 8; b++)
+            c = (c >> 1) ^ (0x82f63b78u & (0u - (c & 1u)));
+        mk__crc_tab[i] = c;
+    }
+}
+
+uint32_t mk__crc32c_more(uint32_t crc, const void *data, size_t len)
+{
+    pthread_once(&mk__crc_once, mk__crc_build);
+    const uint8_t *p = data;
+    crc ^= 0xffffffffu;
+    for (size_t i = 0; i < len; i++)
+        crc = (crc >> 8) ^ mk__crc_tab[(crc ^ p[i]) & 0xffu];
+    return crc ^ 0xffffffffu;
+}
+
 uint32_t mk__crc32c(const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    uint32_t crc = 0xffffffffu;
-    for (size_t i = 0; i < len; i++) {
-        crc ^= p[i];
-        for (int b = 0; b < 8; b++)
-            crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1u)));
-    }
-    return crc ^ 0xffffffffu;
+    return mk__crc32c_more(0, data, len);
 }
 
 void mk__sb_encode(const struct mk__sb *sb, uint8_t *p)
@@ -49,7 +67,8 @@ void mk__sb_encode(const struct mk__sb *sb, uint8_t *p)
     mk__put64(p + 96, sb->mkfs_time);
     mk__put64(p + 104, sb->write_time);
     mk__put32(p + 112, sb->mount_count);
-    /* 116..123 reserved, zero */
+    mk__put32(p + 116, sb->log_start);
+    mk__put32(p + 120, sb->log_blocks);
     mk__put32(p + MK__FS_SB_CRC_OFF, mk__crc32c(p, MK__FS_SB_CRC_OFF));
 }
 
@@ -76,6 +95,8 @@ void mk__sb_decode(const uint8_t *p, struct mk__sb *sb)
     sb->mkfs_time = mk__le64(p + 96);
     sb->write_time = mk__le64(p + 104);
     sb->mount_count = mk__le32(p + 112);
+    sb->log_start = mk__le32(p + 116);
+    sb->log_blocks = mk__le32(p + 120);
     sb->crc = mk__le32(p + MK__FS_SB_CRC_OFF);
 }
 

@@ -26,6 +26,8 @@
 
 #include "../core/core.h"
 
+#include <microkernel/fs.h>
+
 struct mk__fs;
 
 /* Kind of file, as in enum mk_file_type of vfs.h. */
@@ -48,6 +50,10 @@ struct mk__fs_statfs {
 int mk__fs_mkfs(mk_t *k, uint64_t dev, uint32_t ninodes);
 /* MK_FS_PROBE_* of fs.h. Reads block 0 only. */
 int mk__fs_probe(mk_t *k, uint64_t dev, uint32_t *kind);
+
+/* mk_fs_fsck() without the mount-table check (the caller makes sure dev
+ * is not mounted). r->size is not looked at; every other field is set. */
+int mk__fs_fsck(mk_t *k, uint64_t dev, uint32_t flags, mk_fsck_report_t *r);
 
 /* Validate and attach: MK_ENOFS (blank or foreign), MK_ECORRUPT, MK_EIO,
  * MK_ENOMEM. Marks the superblock "mounted" on the device. */

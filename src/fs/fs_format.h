@@ -1,6 +1,6 @@
 /*
- * fs_format.h - the on-disk format of libmk's file system, version 1
- * (MK_FS_VERSION), and its explicit little-endian encoders and decoders.
+ * fs_format.h - the on-disk format of libmk's file system, version 2
+ * (MK_FS_VERSION; version 2 added the journal), and its explicit little-endian encoders and decoders.
  *
  * Nothing here touches a device: these are pure byte layouts. The rest of
  * src/fs never casts a struct over disk bytes; it decodes into the host
@@ -10,13 +10,28 @@
  * Layout of a device of N blocks of B bytes (B = the device's block size, a
  * power of two 512 .. 65536), after xv6's fs.h:
  *
- *   block  0                 1            1+bm          1+bm+im        data_start          N-1
- *        +-----------+-------------------+--------------+-----------------+--------- ... ----+
- *        | superblock| block bitmap (bm) | inode bitmap | inode table     | data blocks      |
- *        |           | 1 bit per block   | (im blocks)  | (it blocks,     | (file contents,  |
- *        |           | of the device     | 1 bit/inode  |  B/128 inodes   |  directories,    |
- *        |           | 1 = in use        | 1 = in use   |  per block)     |  indirect blocks)|
- *        +-----------+-------------------+--------------+-----------------+--------- ... ----+
+ *   block 0      1          2 .. L         1+L        1+L+bm         +im           data_start   N-1
+ *        +------+----------+--------------+----------+--------------+-------------+----- ... ----+
+ *        | super| journal  | journal      | block    | inode bitmap | inode table | data blocks  |
+ *        | block| header   | blocks       | bitmap   | (im blocks)  | (it blocks, | (contents,   |
+ *        |      | (commit  | (L-1 copies  | (bm)     | 1 bit/inode  |  B/128      |  directories,|
+ *        |      |  record) |  of blocks)  | 1 bit/blk| 1 = in use   |  per block) |  indirect)   |
+ *        +------+----------+--------------+----------+--------------+-------------+----- ... ----+
+ *
+ * The journal (log_start = 1, log_blocks = L including its header) is a
+ * redo log after xv6's log.c, with jbd2's ordered mode for file data (see
+ * journal.c). Journal header (block log_start):
+ *   off size field          unit / meaning
+ *     0   4  magic          MK__FS_JMAGIC ("MKJL")
+ *     4   4  nent           blocks in the committed transaction; 0 = empty
+ *     8   8  seq            transaction sequence number
+ *    16   4  log_blocks     L (must match the superblock)
+ *    20   4  crc            CRC-32C over bytes 0..19, the target array and
+ *                           then the nent logged blocks, chained in order
+ *    24 4*n  target[nent]   u32 home block number of logged block i
+ *  Logged block i is at block log_start + 1 + i. A header whose magic, crc
+ *  or counts do not check out is an uncommitted (or torn) transaction and
+ *  is ignored; a valid one is replayed (copied home) at mount.
  *
  * Bitmap bit i is bit (i % 8) of byte (i / 8) of the bitmap's blocks taken
  * as one byte string. The block bitmap marks the metadata blocks (0 ..
@@ -28,13 +43,13 @@
  * Superblock (block 0, bytes 0..127; the rest of the block is zero):
  *   off size field          unit / meaning
  *     0   4  magic          MK__FS_MAGIC ("MKFS" read as bytes)
- *     4   4  version        MK_FS_VERSION (1)
+ *     4   4  version        MK_FS_VERSION (2)
  *     8   4  block_size     bytes; must equal the device's block size
  *    12   4  inode_size     bytes (128)
  *    16   8  nblocks        blocks in the file system (<= device, < 2^32)
  *    24   4  ninodes        inodes in the table, inode 0 included
  *    28   4  state          MK__FS_STATE_CLEAN (1) or _MOUNTED (2)
- *    32   8  bmap_start     block number of the block bitmap (1)
+ *    32   8  bmap_start     block number of the block bitmap (1 + L)
  *    40   4  bmap_blocks    blocks
  *    44   4  imap_blocks    blocks
  *    48   8  imap_start     block number of the inode bitmap
@@ -48,7 +63,8 @@
  *    96   8  mkfs_time      ticks of the virtual clock at mkfs
  *   104   8  write_time     ticks at the last superblock write
  *   112   4  mount_count    times mounted since mkfs
- *   116   8  reserved       zero
+ *   116   4  log_start      block number of the journal header (1)
+ *   120   4  log_blocks     L: journal blocks, header included (>= 33)
  *   124   4  crc            CRC-32C (Castagnoli) of bytes 0..123
  *
  * Inode (128 bytes; inode i is at byte (i % (B/128)) * 128 of block
@@ -85,6 +101,9 @@
 #include <stdint.h>
 
 #define MK__FS_MAGIC 0x53464b4du /* bytes 'M' 'K' 'F' 'S' */
+#define MK__FS_JMAGIC 0x4c4a4b4du /* bytes 'M' 'K' 'J' 'L' */
+#define MK__FS_JHDR 24u /* journal header bytes before the targets */
+#define MK__FS_LOG_MIN 33u /* smallest journal: header + 32 blocks */
 #define MK__FS_SB_SIZE 128u
 #define MK__FS_SB_CRC_OFF 124u
 #define MK__FS_INODE_SIZE 128u
@@ -113,6 +132,7 @@ struct mk__sb {
     uint32_t free_inodes, dirent_size;
     uint64_t mkfs_time, write_time;
     uint32_t mount_count;
+    uint32_t log_start, log_blocks;
     uint32_t crc;
 };
 
@@ -157,6 +177,8 @@ static inline void mk__put64(uint8_t *p, uint64_t v)
 /* CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, initial and final
  * xor 0xFFFFFFFF), as in iSCSI (RFC 3720) and ext4 metadata checksums. */
 uint32_t mk__crc32c(const void *data, size_t len);
+/* Chain: mk__crc32c(a+b) == mk__crc32c_more(mk__crc32c(a), b). */
+uint32_t mk__crc32c_more(uint32_t crc, const void *data, size_t len);
 
 /* Superblock: encode writes MK__FS_SB_SIZE bytes with the CRC computed over
  * them; decode reads them (the CRC field is returned, not checked). */

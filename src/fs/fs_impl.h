@@ -15,6 +15,47 @@
 
 #include <stdbool.h>
 
+/* A block as the fs layers see it (journal.c): the running transaction's
+ * copy if the block is in it, else the cache's buffer. */
+struct mk__fbuf {
+    uint8_t *data;     /* bsize bytes, valid until mk__fb_put() */
+    uint64_t blockno;
+    mk__buf_t *cb;     /* cache buffer pinned, or NULL (transaction copy) */
+    bool used, dirty, isdata;
+};
+
+/* MK__BUF_NOREAD of blk.h, plus: a regular file's data block (ordered
+ * mode: written in place through the cache, never logged). */
+#define MK__FB_DATA 0x100u
+#define MK__FB_SLOTS 16
+
+/* Blocks one operation (or one chunk of a write) may add to the running
+ * transaction at most; the journal always has room for it. */
+#define MK__TX_NEED 24u
+/* File blocks a write puts in one transaction. */
+#define MK__TX_WCHUNK 32u
+
+/* u32 -> u32 open-addressing map (key stored + 1, 0 = empty slot). */
+struct mk__u32map {
+    uint32_t *keys, *vals;
+    size_t cap, n;
+};
+
+struct mk__jnl {
+    uint32_t start;    /* header block (log_start) */
+    uint32_t nlog;     /* log blocks after the header */
+    uint32_t cap;      /* most blocks in one transaction */
+    uint64_t seq;      /* sequence number of the next commit */
+    uint32_t n;        /* blocks in the running transaction */
+    uint32_t *bno;     /* [cap] home block of entry i */
+    uint8_t *slab;     /* [cap * bsize] contents of entry i */
+    struct mk__u32map idx;  /* block -> entry */
+    struct mk__u32map pend; /* blocks freed in the running transaction */
+    uint32_t *pendv;   /* the same, as a list */
+    size_t npend, pendcap;
+    uint64_t commits, overflows;
+};
+
 struct mk__fs {
     mk_t *k;
     uint64_t dev;
@@ -25,7 +66,33 @@ struct mk__fs {
     uint64_t bhint;     /* where the next block search starts */
     uint32_t ihint;     /* where the next inode search starts */
     uint64_t max_file;  /* largest file size in bytes */
+    struct mk__jnl j;   /* journal.c */
+    struct mk__fbuf fbs[MK__FB_SLOTS];
+    bool sb_dirty;      /* superblock to be logged with the next commit */
 };
+
+/* super.c: mount without marking the superblock (rw = false: fsck). */
+int mk__fs_open(mk_t *k, uint64_t dev, bool rw, uint32_t *replayed, struct mk__fs **out);
+
+/* journal.c: every block access of src/fs goes through these. */
+int mk__fb_get(struct mk__fs *fs, uint64_t bno, uint32_t flags, struct mk__fbuf **out);
+void mk__fb_dirty(struct mk__fs *fs, struct mk__fbuf *b);
+void mk__fb_put(struct mk__fs *fs, struct mk__fbuf *b);
+/* Journal set-up at mount (after recovery) and release. */
+int mk__jnl_open(struct mk__fs *fs);
+void mk__jnl_close(struct mk__fs *fs);
+/* Replay a committed transaction left on dev, if any (*replayed = blocks
+ * copied home). Touches nothing unless block 0 carries the fs magic and
+ * the header checks out. */
+int mk__jnl_recover(mk_t *k, uint64_t dev, uint32_t *replayed);
+/* Start an operation that adds up to `need` blocks: commits the running
+ * transaction first when the log could not take them. */
+int mk__tx_begin(struct mk__fs *fs, uint32_t need);
+/* Commit the running transaction (log, commit record, install). */
+int mk__tx_commit(struct mk__fs *fs);
+/* Is block bno freed by the running transaction (not reusable yet)? */
+bool mk__tx_pending(const struct mk__fs *fs, uint32_t bno);
+int mk__tx_defer_free(struct mk__fs *fs, uint32_t bno);
 
 static inline uint64_t mk__fs_now(const struct mk__fs *fs)
 {

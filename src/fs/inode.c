@@ -7,9 +7,10 @@
  * Sits on balloc.c and the buffer cache. There is no in-memory inode
  * cache: an operation decodes the inode from its (cached) table block into
  * a struct mk__dinode, works on that copy and encodes it back. The caller
- * serialises calls on one mk__fs (fs.h). Invariant kept by every path here:
- * the bytes of an allocated block past the end of the file are zero, so
- * growing a file (by truncate or by a write past the end) exposes zeros.
+ * serialises calls on one mk__fs (fs.h). Growing a file (by truncate or by
+ * a write past the end) zeroes the rest of its last block first
+ * (mk__zero_gap), so the bytes it exposes are zeros; new blocks are zeroed
+ * where not written.
  */
 #include "fs_impl.h"
 
@@ -19,12 +20,12 @@ int mk__iread(struct mk__fs *fs, uint32_t ino, struct mk__dinode *di)
 {
     if (ino == 0 || ino >= fs->sb.ninodes)
         return MK_ECORRUPT;
-    mk__buf_t *b;
-    int rc = mk__buf_get(fs->k, fs->dev, fs->sb.itable_start + ino / fs->ipb, 0, &b);
+    struct mk__fbuf *b;
+    int rc = mk__fb_get(fs, fs->sb.itable_start + ino / fs->ipb, 0, &b);
     if (rc != 0)
         return rc;
     mk__dinode_decode(b->data + (ino % fs->ipb) * MK__FS_INODE_SIZE, di);
-    mk__buf_put(fs->k, b);
+    mk__fb_put(fs, b);
     if (di->type > MK__FS_T_DIR || di->size > fs->max_file)
         return MK_ECORRUPT;
     return 0;
@@ -34,14 +35,21 @@ int mk__iwrite(struct mk__fs *fs, uint32_t ino, const struct mk__dinode *di)
 {
     if (ino == 0 || ino >= fs->sb.ninodes)
         return MK_ECORRUPT;
-    mk__buf_t *b;
-    int rc = mk__buf_get(fs->k, fs->dev, fs->sb.itable_start + ino / fs->ipb, 0, &b);
+    struct mk__fbuf *b;
+    int rc = mk__fb_get(fs, fs->sb.itable_start + ino / fs->ipb, 0, &b);
     if (rc != 0)
         return rc;
     mk__dinode_encode(di, b->data + (ino % fs->ipb) * MK__FS_INODE_SIZE);
-    mk__buf_dirty(fs->k, b);
-    mk__buf_put(fs->k, b);
+    mk__fb_dirty(fs, b);
+    mk__fb_put(fs, b);
     return 0;
+}
+
+/* A regular file's blocks are data (ordered mode, not logged); a
+ * directory's are metadata (journal.c). */
+static uint32_t mk__fb_kind(const struct mk__dinode *di)
+{
+    return di->type == MK__FS_T_REG ? MK__FB_DATA : 0u;
 }
 
 static bool mk__bno_ok(const struct mk__fs *fs, uint32_t bno)
@@ -98,32 +106,32 @@ int mk__bmap(struct mk__fs *fs, struct mk__dinode *di, uint64_t fbn, bool alloc,
         for (unsigned i = 1; i < l; i++)
             below *= P;
         uint32_t slot = (uint32_t)((fbn / below) % P);
-        mk__buf_t *b;
-        int rc = mk__buf_get(fs->k, fs->dev, cur, 0, &b);
+        struct mk__fbuf *b;
+        int rc = mk__fb_get(fs, cur, 0, &b);
         if (rc != 0)
             return rc;
         uint32_t next = mk__le32(b->data + 4 * slot);
         if (next == 0) {
             if (!alloc) {
-                mk__buf_put(fs->k, b);
+                mk__fb_put(fs, b);
                 *bno = 0;
                 return 0;
             }
             rc = l == 1 ? mk__balloc(fs, &next) : mk__balloc_zero(fs, &next);
             if (rc != 0) {
-                mk__buf_put(fs->k, b);
+                mk__fb_put(fs, b);
                 return rc;
             }
             mk__put32(b->data + 4 * slot, next);
-            mk__buf_dirty(fs->k, b);
+            mk__fb_dirty(fs, b);
             di->blocks++;
             if (l == 1)
                 *fresh = true;
         } else if (!mk__bno_ok(fs, next)) {
-            mk__buf_put(fs->k, b);
+            mk__fb_put(fs, b);
             return MK_ECORRUPT;
         }
-        mk__buf_put(fs->k, b);
+        mk__fb_put(fs, b);
         cur = next;
     }
     *bno = cur;
@@ -131,6 +139,33 @@ int mk__bmap(struct mk__fs *fs, struct mk__dinode *di, uint64_t fbn, bool alloc,
 }
 
 static int mk__free_from(struct mk__fs *fs, struct mk__dinode *di, uint64_t first);
+
+/* Zero the bytes from the end of the file to `to` (or to the end of its
+ * last block) before the file grows over them. The bytes past the end of
+ * the last block are not kept zero on the device: zeroing them when a file
+ * shrinks would be an in-place data write that a crash could leave behind
+ * an uncommitted truncate, damaging a file whose old size survives. */
+static int mk__zero_gap(struct mk__fs *fs, struct mk__dinode *di, uint64_t to)
+{
+    uint32_t boff = (uint32_t)(di->size % fs->bsize);
+    if (boff == 0 || to <= di->size)
+        return 0;
+    uint64_t end = di->size - boff + fs->bsize;
+    if (to > end)
+        to = end;
+    uint32_t bno;
+    bool fresh;
+    int rc = mk__bmap(fs, di, di->size / fs->bsize, false, &bno, &fresh);
+    if (rc != 0 || bno == 0)
+        return rc;
+    struct mk__fbuf *b;
+    if ((rc = mk__fb_get(fs, bno, mk__fb_kind(di), &b)) != 0)
+        return rc;
+    memset(b->data + boff, 0, (size_t)(to - di->size));
+    mk__fb_dirty(fs, b);
+    mk__fb_put(fs, b);
+    return 0;
+}
 
 int mk__iread_bytes(struct mk__fs *fs, const struct mk__dinode *di, uint64_t off,
                     void *buf, size_t len, size_t *n)
@@ -158,12 +193,12 @@ int mk__iread_bytes(struct mk__fs *fs, const struct mk__dinode *di, uint64_t off
         if (bno == 0) {
             memset(dst + done, 0, chunk); /* a hole */
         } else {
-            mk__buf_t *b;
-            rc = mk__buf_get(fs->k, fs->dev, bno, 0, &b);
+            struct mk__fbuf *b;
+            rc = mk__fb_get(fs, bno, mk__fb_kind(di), &b);
             if (rc != 0)
                 return rc;
             memcpy(dst + done, b->data + boff, chunk);
-            mk__buf_put(fs->k, b);
+            mk__fb_put(fs, b);
         }
         done += chunk;
     }
@@ -180,9 +215,11 @@ int mk__iwrite_bytes(struct mk__fs *fs, struct mk__dinode *di, uint64_t off,
     }
     if (off > fs->max_file || len > fs->max_file - off)
         return MK_ERANGE;
+    int rc = mk__zero_gap(fs, di, off);
+    if (rc != 0)
+        return rc;
     const uint8_t *src = buf;
     size_t done = 0;
-    int rc = 0;
     while (done < len) {
         uint64_t pos = off + done;
         uint32_t boff = (uint32_t)(pos % fs->bsize);
@@ -194,16 +231,16 @@ int mk__iwrite_bytes(struct mk__fs *fs, struct mk__dinode *di, uint64_t off,
         rc = mk__bmap(fs, di, pos / fs->bsize, true, &bno, &fresh);
         if (rc != 0)
             break;
-        mk__buf_t *b;
+        struct mk__fbuf *b;
         bool whole = chunk == fs->bsize;
-        rc = mk__buf_get(fs->k, fs->dev, bno, (fresh || whole) ? MK__BUF_NOREAD : 0, &b);
+        rc = mk__fb_get(fs, bno, ((fresh || whole) ? MK__BUF_NOREAD : 0) | mk__fb_kind(di), &b);
         if (rc != 0)
             break;
         if (fresh && !whole)
-            memset(b->data, 0, b->size);
+            memset(b->data, 0, fs->bsize);
         memcpy(b->data + boff, src + done, chunk);
-        mk__buf_dirty(fs->k, b);
-        mk__buf_put(fs->k, b);
+        mk__fb_dirty(fs, b);
+        mk__fb_put(fs, b);
         done += chunk;
     }
     if (done > 0) {
@@ -235,8 +272,8 @@ static int mk__trunc_tree(struct mk__fs *fs, struct mk__dinode *di, uint32_t *pt
         return MK_ECORRUPT;
     if (level > 0) {
         uint64_t child = span / fs->ptrs;
-        mk__buf_t *b;
-        int rc = mk__buf_get(fs->k, fs->dev, *ptr, 0, &b);
+        struct mk__fbuf *b;
+        int rc = mk__fb_get(fs, *ptr, 0, &b);
         if (rc != 0)
             return rc;
         for (uint32_t i = 0; i < fs->ptrs; i++) {
@@ -248,13 +285,17 @@ static int mk__trunc_tree(struct mk__fs *fs, struct mk__dinode *di, uint32_t *pt
                 continue;
             rc = mk__trunc_tree(fs, di, &e, level - 1, cbase, child, first);
             if (rc != 0) {
-                mk__buf_put(fs->k, b);
+                mk__fb_put(fs, b);
                 return rc;
             }
-            mk__put32(b->data + 4 * i, e);
-            mk__buf_dirty(fs->k, b);
+            /* A parent that goes as a whole is not rewritten: that
+             * would only add a dead block to the transaction. */
+            if (base < first) {
+                mk__put32(b->data + 4 * i, e);
+                mk__fb_dirty(fs, b);
+            }
         }
-        mk__buf_put(fs->k, b);
+        mk__fb_put(fs, b);
     }
     if (base >= first) {
         int rc = mk__bfree(fs, *ptr);
@@ -296,24 +337,8 @@ int mk__itrunc(struct mk__fs *fs, struct mk__dinode *di, uint64_t size)
     int rc = mk__free_from(fs, di, (size + fs->bsize - 1) / fs->bsize);
     if (rc != 0)
         return rc;
-    if (size < di->size && size % fs->bsize != 0) {
-        /* Keep the invariant: zeros past the end of the last block. */
-        uint32_t bno;
-        bool fresh;
-        rc = mk__bmap(fs, di, size / fs->bsize, false, &bno, &fresh);
-        if (rc != 0)
-            return rc;
-        if (bno != 0) {
-            mk__buf_t *b;
-            rc = mk__buf_get(fs->k, fs->dev, bno, 0, &b);
-            if (rc != 0)
-                return rc;
-            uint32_t boff = (uint32_t)(size % fs->bsize);
-            memset(b->data + boff, 0, fs->bsize - boff);
-            mk__buf_dirty(fs->k, b);
-            mk__buf_put(fs->k, b);
-        }
-    }
+    if (size > di->size && (rc = mk__zero_gap(fs, di, size)) != 0)
+        return rc;
     di->size = size;
     di->mtime = di->ctime = mk__fs_now(fs);
     return 0;
@@ -391,13 +416,34 @@ int mk__fs_write(struct mk__fs *fs, uint32_t ino, uint64_t off, const void *buf,
     int rc = mk__iget_reg(fs, ino, &di);
     if (rc != 0)
         return rc;
+    if (len > 0 && (off > fs->max_file || len > fs->max_file - off))
+        return MK_ERANGE;
+    /* One transaction per MK__TX_WCHUNK file blocks (xv6's filewrite does
+     * the same), so a write of any size fits the journal; each piece
+     * grows the file atomically. */
+    const uint8_t *src = buf;
     size_t done = 0;
-    rc = mk__iwrite_bytes(fs, &di, off, buf, len, &done);
-    /* Write the inode back even after an error: blocks may have been
-     * attached to it before the error. */
-    int wrc = mk__iwrite(fs, ino, &di);
-    if (rc == 0)
-        rc = wrc;
+    do {
+        uint64_t pos = off + done;
+        size_t piece = (size_t)MK__TX_WCHUNK * fs->bsize - (size_t)(pos % fs->bsize);
+        if (piece > len - done)
+            piece = len - done;
+        if ((rc = mk__tx_begin(fs, MK__TX_NEED)) != 0 ||
+            (rc = mk__iread(fs, ino, &di)) != 0)
+            break;
+        size_t got = 0;
+        rc = mk__iwrite_bytes(fs, &di, pos, src + done, piece, &got);
+        /* Write the inode back even after an error: blocks may have been
+         * attached to it before the error. */
+        int wrc = mk__iwrite(fs, ino, &di);
+        if (rc == 0)
+            rc = wrc;
+        done += got;
+        if (rc != 0 || got < piece)
+            break;
+    } while (done < len);
+    if (rc == MK_ENOSPC && done > 0)
+        rc = 0; /* a full device after some progress: a short write */
     if (rc == 0)
         *n = done;
     return rc;
@@ -406,7 +452,10 @@ int mk__fs_write(struct mk__fs *fs, uint32_t ino, uint64_t off, const void *buf,
 int mk__fs_truncate(struct mk__fs *fs, uint32_t ino, uint64_t len)
 {
     struct mk__dinode di;
-    int rc = mk__iget_reg(fs, ino, &di);
+    int rc = mk__tx_begin(fs, MK__TX_NEED);
+    if (rc != 0)
+        return rc;
+    rc = mk__iget_reg(fs, ino, &di);
     if (rc != 0)
         return rc;
     rc = mk__itrunc(fs, &di, len);

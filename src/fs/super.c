@@ -70,6 +70,7 @@ static int mk__zero_block(mk_t *k, uint64_t dev, uint64_t bno)
     return 0;
 }
 
+/* Superblock written directly (mkfs only: a mounted fs logs it). */
 static int mk__sb_write(mk_t *k, uint64_t dev, const struct mk__sb *sb)
 {
     mk__buf_t *b;
@@ -113,7 +114,19 @@ int mk__fs_mkfs(mk_t *k, uint64_t dev, uint32_t want_inodes)
     sb.nblocks = nblocks;
     sb.ninodes = (uint32_t)ninodes;
     sb.state = MK__FS_STATE_CLEAN;
-    sb.bmap_start = 1;
+    /* Journal: 1/16 of the device, at least a header + 32 blocks, at most
+     * what one header can name and 4 MiB (the running transaction is
+     * held in memory). */
+    uint64_t lb = nblocks / 16, hcap = (bsize - MK__FS_JHDR) / 4, mcap = (4u << 20) / bsize;
+    if (lb > hcap)
+        lb = hcap;
+    if (lb > mcap)
+        lb = mcap;
+    if (lb < MK__FS_LOG_MIN - 1)
+        lb = MK__FS_LOG_MIN - 1;
+    sb.log_start = 1;
+    sb.log_blocks = (uint32_t)lb + 1;
+    sb.bmap_start = 1 + (uint64_t)sb.log_blocks;
     sb.bmap_blocks = (uint32_t)mk__div_up(nblocks, (uint64_t)bsize * 8);
     sb.imap_start = sb.bmap_start + sb.bmap_blocks;
     sb.imap_blocks = (uint32_t)mk__div_up(ninodes, (uint64_t)bsize * 8);
@@ -128,9 +141,13 @@ int mk__fs_mkfs(mk_t *k, uint64_t dev, uint32_t want_inodes)
     sb.free_blocks = nblocks - sb.data_start - 1;
     sb.free_inodes = (uint32_t)ninodes - 2; /* inode 0 and the root */
 
-    /* Metadata first, superblock last: a failure leaves no valid magic. */
+    /* Metadata first, superblock last: a failure leaves no valid magic.
+     * The log blocks need no zeroing: only a header with a valid CRC
+     * makes them count. */
+    if (sb.data_start + 1 > nblocks)
+        return MK_ENOSPC;
     for (uint64_t b = 0; b < sb.data_start; b++)
-        if ((rc = mk__zero_block(k, dev, b)) != 0)
+        if ((b < 2 || b >= sb.bmap_start) && (rc = mk__zero_block(k, dev, b)) != 0)
             return rc;
     uint64_t root_block = sb.data_start;
     uint64_t per = (uint64_t)bsize * 8;
@@ -191,7 +208,10 @@ static int mk__sb_check(const struct mk__sb *sb, const uint8_t *raw, uint32_t bs
     uint64_t per = (uint64_t)bsize * 8;
     if (sb->ninodes < 2 || sb->ninodes % ipb != 0 || sb->root_ino != MK__FS_ROOT_INO)
         return MK_ECORRUPT;
-    if (sb->bmap_start != 1 || sb->bmap_blocks != mk__div_up(sb->nblocks, per) ||
+    if (sb->log_start != 1 || sb->log_blocks < MK__FS_LOG_MIN ||
+        sb->log_blocks - 1 > (bsize - MK__FS_JHDR) / 4 || sb->log_blocks >= sb->nblocks)
+        return MK_ECORRUPT;
+    if (sb->bmap_start != 1 + (uint64_t)sb->log_blocks || sb->bmap_blocks != mk__div_up(sb->nblocks, per) ||
         sb->imap_start != sb->bmap_start + sb->bmap_blocks ||
         sb->imap_blocks != mk__div_up(sb->ninodes, per) ||
         sb->itable_start != sb->imap_start + sb->imap_blocks ||
@@ -253,9 +273,22 @@ int mk__fs_probe(mk_t *k, uint64_t dev, uint32_t *kind)
 
 int mk__fs_mount(mk_t *k, uint64_t dev, struct mk__fs **out)
 {
+    return mk__fs_open(k, dev, true, NULL, out);
+}
+
+int mk__fs_open(mk_t *k, uint64_t dev, bool rw, uint32_t *replayed_out,
+                struct mk__fs **out)
+{
     struct mk__sb sb;
     bool blank;
-    int rc = mk__sb_read(k, dev, &sb, &blank);
+    uint32_t replayed;
+    /* Replay a committed transaction first: it may carry the superblock. */
+    int rc = mk__jnl_recover(k, dev, &replayed);
+    if (rc != 0)
+        return rc;
+    if (replayed_out != NULL)
+        *replayed_out = replayed;
+    rc = mk__sb_read(k, dev, &sb, &blank);
     if (rc != 0)
         return rc;
     struct mk__fs *fs = calloc(1, sizeof *fs);
@@ -270,6 +303,10 @@ int mk__fs_mount(mk_t *k, uint64_t dev, struct mk__fs **out)
     fs->bhint = sb.data_start;
     fs->ihint = 1;
     fs->max_file = mk__max_file(sb.block_size);
+    if ((rc = mk__jnl_open(fs)) != 0) {
+        free(fs);
+        return rc;
+    }
 
     /* Free counts come from the bitmaps (the superblock's are hints). */
     uint64_t used;
@@ -296,15 +333,21 @@ int mk__fs_mount(mk_t *k, uint64_t dev, struct mk__fs **out)
         goto fail;
     }
 
+    if (!rw) { /* fsck: look, do not touch (until it repairs) */
+        *out = fs;
+        return 0;
+    }
     /* From here on the device is ours: mark it in use until unmount. */
     fs->sb.state = MK__FS_STATE_MOUNTED;
     fs->sb.mount_count++;
     fs->sb.write_time = mk__fs_now(fs);
-    if ((rc = mk__sb_write(k, dev, &fs->sb)) != 0 || (rc = mk__blk_flush(k, dev)) != 0)
+    fs->sb_dirty = true;
+    if ((rc = mk__tx_commit(fs)) != 0 || (rc = mk__blk_flush(k, dev)) != 0)
         goto fail;
     *out = fs;
     return 0;
 fail:
+    mk__jnl_close(fs);
     free(fs);
     return rc;
 }
@@ -312,7 +355,8 @@ fail:
 int mk__fs_sync(struct mk__fs *fs)
 {
     fs->sb.write_time = mk__fs_now(fs);
-    int rc = mk__sb_write(fs->k, fs->dev, &fs->sb);
+    fs->sb_dirty = true;
+    int rc = mk__tx_commit(fs);
     if (rc != 0)
         return rc;
     return mk__blk_flush(fs->k, fs->dev);
@@ -320,24 +364,23 @@ int mk__fs_sync(struct mk__fs *fs)
 
 int mk__fs_unmount(struct mk__fs *fs)
 {
-    /* Flush the data first, so "clean" never reaches the device before
-     * the blocks it vouches for; then the clean superblock. */
-    int rc = mk__blk_flush(fs->k, fs->dev);
-    if (rc != 0)
-        return rc;
+    /* The last transaction carries the clean superblock; the flush after
+     * it also writes the retired journal header. */
     fs->sb.state = MK__FS_STATE_CLEAN;
-    rc = mk__fs_sync(fs);
+    int rc = mk__fs_sync(fs);
     if (rc != 0) {
         fs->sb.state = MK__FS_STATE_MOUNTED;
         return rc;
     }
     mk__blk_invalidate(fs->k, fs->dev);
+    mk__jnl_close(fs);
     free(fs);
     return 0;
 }
 
 void mk__fs_free(struct mk__fs *fs)
 {
+    mk__jnl_close(fs);
     free(fs);
 }
 

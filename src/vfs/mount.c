@@ -1,8 +1,8 @@
 /*
  * mount.c - the vfs module's life cycle and its mount table: mount,
- * unmount, sync, statfs, and the public mk_fs_mkfs() (here rather than in
- * src/fs because refusing to format a mounted device needs the mount
- * table, and fs must not call up into vfs).
+ * unmount, sync, statfs, and the public mk_fs_mkfs() and mk_fs_fsck()
+ * (here rather than in src/fs because refusing to format or check a
+ * mounted device needs the mount table, and fs must not call up into vfs).
  *
  * Sits on the fs interface (src/fs/fs.h) and the block layer's device
  * reference counts (src/blk/blk.h: a mounted device cannot be removed).
@@ -121,6 +121,26 @@ int mk_fs_mkfs(mk_t *k, mk_dev_t dev, const mk_mkfs_opts_t *opts)
         mk__blk_unref(k, dev);
     }
     pthread_rwlock_unlock(&v->mtab);
+    return rc;
+}
+
+int mk_fs_fsck(mk_t *k, mk_dev_t dev, uint32_t flags, mk_fsck_report_t *out)
+{
+    MK__CHECK(k);
+    if (out == NULL || out->size < sizeof(mk_fsck_report_t) || (flags & ~MK_FSCK_REPAIR))
+        return MK_EINVAL;
+    struct mk__vfs *v = k->vfs;
+    pthread_rwlock_wrlock(&v->mtab);
+    int rc = mk__mount_find_dev(v, dev) != NULL ? MK_EBUSY : mk__blk_ref(k, dev);
+    mk_fsck_report_t r;
+    r.size = (uint32_t)sizeof r;
+    if (rc == 0) {
+        rc = mk__fs_fsck(k, dev, flags, &r);
+        mk__blk_unref(k, dev);
+    }
+    pthread_rwlock_unlock(&v->mtab);
+    if (rc == 0)
+        memcpy(out, &r, sizeof r);
     return rc;
 }
 

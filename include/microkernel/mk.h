@@ -22,5 +22,6 @@
 #include "blk.h"
 #include "fs.h"
 #include "vfs.h"
+#include "client.h"
 
 #endif /* MICROKERNEL_MK_H */

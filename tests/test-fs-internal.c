@@ -11,6 +11,7 @@
 #include "fs/fs_format.h"
 
 #include <check.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,6 +343,25 @@ static void verify_model(mk_t *k, struct model *m)
     free(buf);
 }
 
+/* The library's own fsck agrees: nothing wrong. */
+static void lib_fsck_clean(mk_t *k, mk_dev_t d)
+{
+    mk_fsck_report_t r;
+    r.size = sizeof r;
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &r), 0);
+    ck_assert_msg(r.problems == 0,
+                  "problems %llu: leaks %llu unmarked %llu ileaks %llu iunmarked %llu "
+                  "links %llu bcounts %llu entries %llu dirs %llu ptrs %llu dups %llu",
+                  (unsigned long long)r.problems, (unsigned long long)r.block_leaks,
+                  (unsigned long long)r.block_unmarked, (unsigned long long)r.inode_leaks,
+                  (unsigned long long)r.inode_unmarked, (unsigned long long)r.link_counts,
+                  (unsigned long long)r.block_counts, (unsigned long long)r.bad_entries,
+                  (unsigned long long)r.bad_dirs, (unsigned long long)r.bad_pointers,
+                  (unsigned long long)r.dup_blocks);
+    ck_assert_uint_eq(r.repaired, 0);
+    ck_assert_uint_ge(r.dirs, 1);
+}
+
 static void random_ops(uint32_t bs, uint64_t nblocks, uint32_t seed, int steps)
 {
     rng_state = seed;
@@ -455,6 +475,7 @@ static void random_ops(uint32_t bs, uint64_t nblocks, uint32_t seed, int steps)
             if (rnd(4) == 0) {
                 ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
                 fsck_run(k, d);
+                lib_fsck_clean(k, d);
                 ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
             }
         }
@@ -462,6 +483,7 @@ static void random_ops(uint32_t bs, uint64_t nblocks, uint32_t seed, int steps)
     verify_model(k, &m);
     ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
     uint32_t live = fsck_run(k, d);
+    lib_fsck_clean(k, d);
     int nfiles = 0;
     for (int i = 0; i < NFILES; i++)
         nfiles += m.exists[i];
@@ -515,6 +537,217 @@ START_TEST(fsck_after_mkfs_of_every_size)
 }
 END_TEST
 
+/* ---- mk_fs_fsck finds and repairs damage ---------------------------------- */
+
+struct img {
+    mk_t *k;
+    mk_dev_t d;
+    struct mk__sb sb;
+    uint32_t fino, dino; /* /f (8 KiB), /d (a directory holding /d/g) */
+};
+
+static void img_make(struct img *im)
+{
+    im->k = new_kernel();
+    ck_assert_int_eq(mk_blk_create_ram(im->k, "d", 1024, 1024, &im->d), 0);
+    ck_assert_int_eq(mk_vfs_mount(im->k, im->d, "/", MK_MOUNT_FORMAT), 0);
+    uint8_t buf[8192];
+    memset(buf, 0x5a, sizeof buf);
+    mk_fd_t fd;
+    size_t n;
+    ck_assert_int_eq(mk_vfs_open(im->k, MK_PID_KERNEL, "/f", MK_O_WRONLY | MK_O_CREAT, &fd), 0);
+    ck_assert_int_eq(mk_vfs_write(im->k, MK_PID_KERNEL, fd, buf, sizeof buf, &n), 0);
+    ck_assert_int_eq(mk_vfs_close(im->k, MK_PID_KERNEL, fd), 0);
+    ck_assert_int_eq(mk_vfs_mkdir(im->k, "/d"), 0);
+    ck_assert_int_eq(mk_vfs_open(im->k, MK_PID_KERNEL, "/d/g", MK_O_WRONLY | MK_O_CREAT, &fd),
+                     0);
+    ck_assert_int_eq(mk_vfs_close(im->k, MK_PID_KERNEL, fd), 0);
+    mk_stat_t st;
+    st.size = sizeof st;
+    ck_assert_int_eq(mk_vfs_stat(im->k, "/f", &st), 0);
+    im->fino = (uint32_t)st.ino;
+    ck_assert_int_eq(mk_vfs_stat(im->k, "/d", &st), 0);
+    im->dino = (uint32_t)st.ino;
+    ck_assert_int_eq(mk_vfs_unmount(im->k, "/"), 0);
+    uint8_t raw[MK__FS_SB_SIZE];
+    ck_assert_int_eq(mk_blk_read(im->k, im->d, 0, 0, raw, sizeof raw), 0);
+    mk__sb_decode(raw, &im->sb);
+    lib_fsck_clean(im->k, im->d);
+}
+
+static void img_inode(struct img *im, uint32_t ino, struct mk__dinode *di, int write)
+{
+    uint8_t raw[MK__FS_INODE_SIZE];
+    uint32_t ipb = 1024 / MK__FS_INODE_SIZE;
+    uint64_t blk = im->sb.itable_start + ino / ipb;
+    uint32_t off = (ino % ipb) * MK__FS_INODE_SIZE;
+    if (write) {
+        mk__dinode_encode(di, raw);
+        ck_assert_int_eq(mk_blk_write(im->k, im->d, blk, off, raw, sizeof raw), 0);
+    } else {
+        ck_assert_int_eq(mk_blk_read(im->k, im->d, blk, off, raw, sizeof raw), 0);
+        mk__dinode_decode(raw, di);
+    }
+}
+
+static void img_bit(struct img *im, uint64_t start, uint64_t bit, int on)
+{
+    uint8_t byte;
+    uint64_t blk = start + bit / (1024 * 8);
+    uint32_t off = (uint32_t)((bit % (1024 * 8)) / 8);
+    ck_assert_int_eq(mk_blk_read(im->k, im->d, blk, off, &byte, 1), 0);
+    if (on)
+        byte |= (uint8_t)(1u << (bit % 8));
+    else
+        byte &= (uint8_t)~(1u << (bit % 8));
+    ck_assert_int_eq(mk_blk_write(im->k, im->d, blk, off, &byte, 1), 0);
+}
+
+/* Run a check (must find `field` > 0 and change nothing), a repair, then a
+ * check that is clean; the files must still read back. */
+static void img_repair(struct img *im, size_t field_off)
+{
+    mk_fsck_report_t a, b, c;
+    a.size = b.size = c.size = sizeof a;
+    ck_assert_int_eq(mk_fs_fsck(im->k, im->d, 0, &a), 0);
+    ck_assert_uint_gt(a.problems, 0);
+    ck_assert_uint_eq(a.repaired, 0);
+    uint64_t v;
+    memcpy(&v, (const uint8_t *)&a + field_off, sizeof v);
+    ck_assert_uint_gt(v, 0);
+    ck_assert_int_eq(mk_fs_fsck(im->k, im->d, 0, &b), 0); /* nothing changed */
+    ck_assert_uint_eq(b.problems, a.problems);
+    ck_assert_int_eq(mk_fs_fsck(im->k, im->d, MK_FSCK_REPAIR, &c), 0);
+    ck_assert_uint_eq(c.problems, a.problems);
+    ck_assert_uint_eq(c.flags, MK_FSCK_REPAIR);
+    ck_assert_uint_gt(c.repaired, 0);
+    lib_fsck_clean(im->k, im->d);
+    ck_assert_int_eq(mk_vfs_mount(im->k, im->d, "/", 0), 0);
+    mk_stat_t st;
+    st.size = sizeof st;
+    ck_assert_int_eq(mk_vfs_stat(im->k, "/d", &st), 0);
+    ck_assert_uint_eq(st.type, MK_FT_DIR);
+    ck_assert_int_eq(mk_vfs_unmount(im->k, "/"), 0);
+    ck_assert_int_eq(mk_destroy(im->k), 0);
+}
+
+START_TEST(fsck_repairs_block_leak)
+{
+    struct img im;
+    img_make(&im);
+    img_bit(&im, im.sb.bmap_start, im.sb.nblocks - 3, 1);
+    img_repair(&im, offsetof(mk_fsck_report_t, block_leaks));
+}
+END_TEST
+
+START_TEST(fsck_repairs_unmarked_block)
+{
+    struct img im;
+    img_make(&im);
+    struct mk__dinode di;
+    img_inode(&im, im.fino, &di, 0);
+    img_bit(&im, im.sb.bmap_start, di.addrs[0], 0);
+    img_repair(&im, offsetof(mk_fsck_report_t, block_unmarked));
+}
+END_TEST
+
+START_TEST(fsck_repairs_link_count)
+{
+    struct img im;
+    img_make(&im);
+    struct mk__dinode di;
+    img_inode(&im, im.fino, &di, 0);
+    ck_assert_uint_eq(di.nlink, 1);
+    di.nlink = 5;
+    img_inode(&im, im.fino, &di, 1);
+    img_repair(&im, offsetof(mk_fsck_report_t, link_counts));
+}
+END_TEST
+
+START_TEST(fsck_repairs_dangling_entry_and_leaked_inode)
+{
+    struct img im;
+    img_make(&im);
+    /* Free /f's inode behind its entry: the entry dangles, its blocks leak. */
+    struct mk__dinode di;
+    memset(&di, 0, sizeof di);
+    img_inode(&im, im.fino, &di, 1);
+    img_bit(&im, im.sb.imap_start, im.fino, 0);
+    img_repair(&im, offsetof(mk_fsck_report_t, bad_entries));
+    /* An inode marked used that nothing names. */
+    img_make(&im);
+    img_bit(&im, im.sb.imap_start, im.sb.ninodes - 1, 1);
+    img_repair(&im, offsetof(mk_fsck_report_t, inode_leaks));
+}
+END_TEST
+
+START_TEST(fsck_repairs_bad_pointer_and_block_count)
+{
+    struct img im;
+    img_make(&im);
+    struct mk__dinode di;
+    img_inode(&im, im.fino, &di, 0);
+    uint32_t was = di.addrs[1];
+    di.addrs[1] = 3; /* inside the journal */
+    img_inode(&im, im.fino, &di, 1);
+    mk_fsck_report_t r;
+    r.size = sizeof r;
+    ck_assert_int_eq(mk_fs_fsck(im.k, im.d, 0, &r), 0);
+    ck_assert_uint_eq(r.bad_pointers, 1);
+    ck_assert_uint_eq(r.block_leaks, 1); /* the block it pointed at */
+    (void)was;
+    img_repair(&im, offsetof(mk_fsck_report_t, bad_pointers));
+}
+END_TEST
+
+START_TEST(fsck_repairs_bad_dotdot)
+{
+    struct img im;
+    img_make(&im);
+    struct mk__dinode di;
+    img_inode(&im, im.dino, &di, 0);
+    uint8_t ent[MK__FS_DIRENT_SIZE];
+    ck_assert_int_eq(mk_blk_read(im.k, im.d, di.addrs[0], MK__FS_DIRENT_SIZE, ent, sizeof ent), 0);
+    ck_assert_uint_eq(ent[0], MK__FS_ROOT_INO);
+    ent[0] = (uint8_t)im.fino; /* ".." names a file */
+    ck_assert_int_eq(mk_blk_write(im.k, im.d, di.addrs[0], MK__FS_DIRENT_SIZE, ent, sizeof ent),
+                     0);
+    img_repair(&im, offsetof(mk_fsck_report_t, bad_dirs));
+}
+END_TEST
+
+START_TEST(fsck_refuses_bad_input)
+{
+    mk_t *k = new_kernel();
+    mk_dev_t d, blank;
+    ck_assert_int_eq(mk_blk_create_ram(k, "d", 1024, 256, &d), 0);
+    ck_assert_int_eq(mk_blk_create_ram(k, "blank", 1024, 256, &blank), 0);
+    ck_assert_int_eq(mk_fs_mkfs(k, d, NULL), 0);
+    mk_fsck_report_t r;
+    memset(&r, 0xee, sizeof r);
+    r.size = sizeof r;
+    ck_assert_int_eq(mk_fs_fsck(NULL, d, 0, &r), MK_EINVAL);
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, NULL), MK_EINVAL);
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0x80, &r), MK_EINVAL);
+    r.size = 8;
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &r), MK_EINVAL);
+    r.size = sizeof r;
+    ck_assert_int_eq(mk_fs_fsck(k, 0, 0, &r), MK_EBADH);
+    ck_assert_int_eq(mk_fs_fsck(k, d + 12345, 0, &r), MK_EBADH);
+    ck_assert_int_eq(mk_fs_fsck(k, blank, 0, &r), MK_ENOFS);
+    ck_assert_uint_eq(r.files, 0xeeeeeeeeeeeeeeeeull); /* untouched on failure */
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    ck_assert_int_eq(mk_fs_fsck(k, d, MK_FSCK_REPAIR, &r), MK_EBUSY);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &r), 0);
+    ck_assert_uint_eq(r.problems, 0);
+    ck_assert_uint_eq(r.dirs, 1);
+    ck_assert_uint_eq(r.files, 0);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &r), MK_EBADH);
+}
+END_TEST
+
 static Suite *fs_internal_suite(void)
 {
     Suite *s = suite_create("fs-internal");
@@ -528,6 +761,13 @@ static Suite *fs_internal_suite(void)
     tcase_add_test(tc, random_ops_roomy_4k);
     tcase_add_test(tc, random_ops_tight_512);
     tcase_add_test(tc, random_ops_tight_1k);
+    tcase_add_test(tc, fsck_repairs_block_leak);
+    tcase_add_test(tc, fsck_repairs_unmarked_block);
+    tcase_add_test(tc, fsck_repairs_link_count);
+    tcase_add_test(tc, fsck_repairs_dangling_entry_and_leaked_inode);
+    tcase_add_test(tc, fsck_repairs_bad_pointer_and_block_count);
+    tcase_add_test(tc, fsck_repairs_bad_dotdot);
+    tcase_add_test(tc, fsck_refuses_bad_input);
     suite_add_tcase(s, tc);
     return s;
 }

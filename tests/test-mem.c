@@ -1050,6 +1050,60 @@ START_TEST(read_racing_free_never_sees_reused_memory)
 }
 END_TEST
 
+/* Block records are recycled from a slab and the last pid account looked
+ * up is cached: a recycled record must never revive an old handle, and a
+ * destroyed-then-recreated pid must get a fresh account, not the cached
+ * one. */
+START_TEST(recycled_records_and_recreated_pids_stay_apart)
+{
+    mk_t *k = new_ctx(0);
+    ck_assert_int_eq(mk_proc_create(k, 7, NULL), 0);
+    enum { N = 700 }; /* more than one slab of records */
+    static mk_block_t old[N], cur[N];
+    for (int i = 0; i < N; i++)
+        old[i] = alloc_ok(k, 7, MK_HEAP_DEFAULT, 16 + (uint64_t)i % 100);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(mk_mem_free(k, 7, old[i]), 0);
+    for (int i = 0; i < N; i++) {
+        cur[i] = alloc_ok(k, 7, MK_HEAP_DEFAULT, 24);
+        fill(k, 7, cur[i], 24, (uint64_t)i);
+    }
+    for (int i = 0; i < N; i++) {
+        ck_assert_uint_ne(old[i], cur[i]);
+        ck_assert_int_eq(mk_mem_free(k, 7, old[i]), MK_EBADH);
+        uint8_t b[4];
+        ck_assert_int_eq(mk_mem_read(k, 7, old[i], 0, b, sizeof b), MK_EBADH);
+    }
+    for (int i = 0; i < N; i++) {
+        verify(k, 7, cur[i], 24, (uint64_t)i);
+        ck_assert_uint_eq(info(k, cur[i]).bytes, 24);
+    }
+    uint64_t used = 1, quota = 1;
+    ck_assert_int_eq(mk_mem_usage(k, 7, &used, &quota), 0);
+    ck_assert_uint_eq(used, 24u * N);
+
+    /* Destroy pid 7 while its account is the cached one, re-create it. */
+    ck_assert_int_eq(mk_mem_set_quota(k, 7, 100000), 0);
+    ck_assert_int_eq(mk_proc_destroy(k, 7), 0);
+    ck_assert_int_eq(mk_mem_usage(k, 7, &used, &quota), MK_ENOENT);
+    ck_assert_int_eq(mk_mem_free(k, 7, cur[0]), MK_ENOENT);
+    ck_assert_int_eq(mk_proc_create(k, 7, NULL), 0);
+    ck_assert_int_eq(mk_mem_usage(k, 7, &used, &quota), 0);
+    ck_assert_uint_eq(used, 0);
+    ck_assert_uint_eq(quota, 0);
+    for (int i = 0; i < N; i++)
+        ck_assert_int_eq(mk_mem_free(k, 7, cur[i]), MK_EBADH);
+    mk_block_t b = alloc_ok(k, 7, MK_HEAP_DEFAULT, 40);
+    ck_assert_int_eq(mk_mem_usage(k, 7, &used, NULL), 0);
+    ck_assert_uint_eq(used, 40);
+    ck_assert_uint_eq(stats(k, MK_HEAP_DEFAULT).live_blocks, 1);
+    ck_assert_int_eq(mk_mem_free(k, 7, b), 0);
+    ck_assert_uint_eq(stats(k, MK_HEAP_DEFAULT).live_blocks, 0);
+    ck_assert_uint_eq(stats(k, MK_HEAP_DEFAULT).used, 0);
+    mk_destroy(k);
+}
+END_TEST
+
 static Suite *mem_suite(void)
 {
     Suite *s = suite_create("mem");
@@ -1071,6 +1125,7 @@ static Suite *mem_suite(void)
     tcase_add_test(tc, create_refuses_bad_memory_config);
     tcase_add_test(tc, threads_allocate_in_parallel);
     tcase_add_test(tc, read_racing_free_never_sees_reused_memory);
+    tcase_add_test(tc, recycled_records_and_recreated_pids_stay_apart);
     suite_add_tcase(s, tc);
     return s;
 }

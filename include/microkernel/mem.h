@@ -34,9 +34,9 @@
  * frees every block it owns and withdraws every share made to it.
  *
  * Thread safety: every function may be called from any host thread at the
- * same time on the same context. Each heap has its own lock, so heaps do
- * not wait for one another; the lock of the block table is held only
- * briefly, never while an allocator runs or while bytes are copied.
+ * same time on the same context. An allocation or a free is one short
+ * critical section of the context's memory lock (the allocators are
+ * O(1)); bytes are never copied under that lock.
  */
 #ifndef MICROKERNEL_MEM_H
 #define MICROKERNEL_MEM_H

@@ -7,7 +7,7 @@
  * Nothing is written into the arena, so the heap has no per-block
  * overhead: a block takes its size rounded up to MK_MEM_ALIGN.
  *
- * Caller holds heap->lock; heap.c lowers h->live before calling free.
+ * Caller holds mem->lock (see heap.h); heap.c lowers h->live before calling free.
  */
 #include "heap.h"
 

@@ -17,7 +17,7 @@
  * the heap) so a slab's bytes are all payload. Requests above the largest
  * class never reach this file: heap.c sends them to the fallback heap.
  *
- * Caller holds heap->lock.
+ * Caller holds mem->lock (see heap.h).
  */
 #include "heap.h"
 

@@ -34,7 +34,7 @@
  * Without it, a request could fail while largest_free shows room for it;
  * the scan runs only on the path that would otherwise fail.
  *
- * Caller holds heap->lock. Words in the arena are accessed with memcpy so
+ * Caller holds mem->lock (see heap.h). Words in the arena are accessed with memcpy so
  * a caller-supplied region of any declared type is not aliased wrongly.
  */
 #include "heap.h"

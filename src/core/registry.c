@@ -45,7 +45,8 @@ void mk__registry_fini(mk__registry_t *r)
     uint32_t cur = 0;
     struct mk__robj *o;
     while ((o = mk__htab_next(&r->tab, &cur, NULL)) != NULL)
-        mk__robj_unref(o);
+        o->free_fn(o); /* whatever references are left belong to bodies
+                        * abandoned at mk_destroy: they never run again */
     mk__htab_fini(&r->tab);
     mk__nmap_fini(&r->names);
     pthread_rwlock_destroy(&r->lock);

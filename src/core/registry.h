@@ -47,8 +47,9 @@ void mk__robj_unref(struct mk__robj *o);
 
 /* MK_ENOMEM if the lock cannot be made. */
 int mk__registry_init(mk__registry_t *r, uint8_t htype);
-/* Drops the registry's reference to every object still published (context
- * teardown: nobody waits any more). */
+/* Frees every object still published, whatever its count (context
+ * teardown: nobody waits any more; references still held belong to
+ * process bodies abandoned by mk_destroy, which never run again). */
 void mk__registry_fini(mk__registry_t *r);
 /* Publish o under name (checked by the caller with mk__name_check; copied
  * into o->name); sets o->handle. MK_EEXIST (name taken) or MK_ENOMEM: the

@@ -100,7 +100,7 @@ void mk__ipc_fini(mk_t *k)
     size_t c = 0;
     struct mk__mq *q;
     while ((q = mk__hmap_next(&ipc->mboxes, &c, NULL)) != NULL)
-        mk__mq_unref(q);
+        q->ro.free_fn(&q->ro); /* see mk__registry_fini: no live waiter left */
     mk__registry_fini(&ipc->queues);
     mk__hmap_fini(&ipc->mboxes);
     pthread_rwlock_destroy(&ipc->lock);

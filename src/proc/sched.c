@@ -46,6 +46,21 @@
 #endif
 
 #ifdef MK__ASAN
+#include <dlfcn.h>
+/* ASan's swapcontext interceptor prints a warning on first use and only
+ * clears the new stack's shadow, which we do ourselves (fresh mmap, and
+ * unpoison before munmap): call libc's swapcontext directly instead. */
+static int (*mk__real_swap)(ucontext_t *, const ucontext_t *);
+static int mk__swapcontext(ucontext_t *from, const ucontext_t *to)
+{
+    if (mk__real_swap == NULL) {
+        mk__real_swap = (int (*)(ucontext_t *, const ucontext_t *))dlsym(RTLD_NEXT, "swapcontext");
+        if (mk__real_swap == NULL)
+            mk__real_swap = swapcontext;
+    }
+    return mk__real_swap(from, to);
+}
+#define swapcontext mk__swapcontext
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom, size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
                                      size_t *size_old);

@@ -10,6 +10,8 @@
 #include <check.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,8 @@ struct cbdev {
     uint32_t bs;
     uint64_t n;
     int reads, writes, syncs, closes;
+    int rcalls;     /* read callbacks (a multi-block read counts once) */
+    int fail_multi; /* multi-block reads (read-ahead) fail */
     int fail_read, fail_write, fail_sync;
     int cut_after; /* > 0: writes fail once cut_after - 1 have succeeded */
 };
@@ -31,8 +35,10 @@ static int cb_read(void *ctx, uint64_t blockno, void *buf, uint32_t count)
 {
     struct cbdev *d = ctx;
     ck_assert_uint_lt(blockno + count - 1, d->n);
-    if (d->fail_read)
+    ck_assert_uint_ge(count, 1);
+    if (d->fail_read || (d->fail_multi && count > 1))
         return MK_EIO;
+    d->rcalls++;
     d->reads += (int)count;
     memcpy(buf, d->mem + blockno * d->bs, (size_t)count * d->bs);
     return 0;
@@ -409,6 +415,371 @@ START_TEST(mixed_block_sizes_share_the_cache)
         }
     }
     ck_assert_uint_le(stats(k).cached, 3);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+
+/* ---- replacement policies, read-ahead, threshold write-back ------------------ */
+
+/* Per policy: warm a hot set of 8 blocks so that 2Q holds it in Am (seen,
+ * pushed out of A1in, seen again), then scan 200 cold blocks once, then
+ * read the hot set again. 2Q must still hold all of it (no device read);
+ * LRU must have lost all of it to the scan. */
+static void hot_then_scan(uint32_t policy, uint64_t *hot_hits, int *hot_reads)
+{
+    mk_t *k = make_ctx_cfg(32, policy, 1, 100);
+    struct cbdev cd;
+    cbdev_init(&cd, 512, 1024);
+    for (uint64_t b = 0; b < 1024; b++)
+        fill(cd.mem + b * 512, 512, (unsigned)b);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "cb", &cb_ops, &cd, 512, 1024, &d), 0);
+    uint8_t got[512], want[512];
+    uint64_t b;
+    for (b = 0; b < 8; b++) /* hot, first sight */
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, got, 1), 0);
+    for (b = 100; b < 132; b++) /* fill the cache and push the hot set out */
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, got, 1), 0);
+    for (b = 0; b < 8; b++) /* hot again: re-referenced */
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, got, 1), 0);
+    for (b = 200; b < 400; b++) /* the scan: 200 blocks seen once */
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, got, 1), 0);
+    mk_cache_stats_t s0 = stats(k);
+    int reads0 = cd.reads;
+    for (b = 0; b < 8; b++) {
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, got, sizeof got), 0);
+        fill(want, sizeof want, (unsigned)b);
+        ck_assert_mem_eq(got, want, sizeof got);
+    }
+    mk_cache_stats_t s1 = stats(k);
+    ck_assert_uint_eq(s1.policy, policy);
+    ck_assert_uint_le(s1.cached, 32);
+    *hot_hits = s1.hits - s0.hits;
+    *hot_reads = cd.reads - reads0;
+    ck_assert_uint_eq(s1.hits + s1.misses, s0.hits + s0.misses + 8);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    free(cd.mem);
+}
+
+START_TEST(scan_keeps_hot_set_under_2q_not_lru)
+{
+    uint64_t hits;
+    int reads;
+    hot_then_scan(MK_CACHE_POLICY_2Q, &hits, &reads);
+    ck_assert_uint_eq(hits, 8);
+    ck_assert_int_eq(reads, 0);
+    hot_then_scan(MK_CACHE_POLICY_LRU, &hits, &reads);
+    ck_assert_uint_eq(hits, 0);
+    ck_assert_int_eq(reads, 8);
+}
+END_TEST
+
+START_TEST(two_q_evicts_a1in_first_and_default_is_2q)
+{
+    mk_t *k = make_ctx_cfg(8, 0, 1, 100); /* policy 0: the default */
+    mk_config_t cfg;
+    mk_config_init(&cfg);
+    ck_assert_int_eq(mk_config_get(k, &cfg), 0);
+    ck_assert_uint_eq(cfg.cache_policy, MK_CACHE_POLICY_2Q);
+    ck_assert_uint_eq(stats(k).policy, MK_CACHE_POLICY_2Q);
+    struct cbdev cd;
+    cbdev_init(&cd, 512, 64);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "cb", &cb_ops, &cd, 512, 64, &d), 0);
+    uint8_t x;
+    /* Kin = 2 of 8. Blocks 0..7 fill A1in; a hit does not move a block in
+     * the FIFO, so the oldest (0) goes first even though it was just read. */
+    for (uint64_t b = 0; b < 8; b++)
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, &x, 1), 0);
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, &x, 1), 0);
+    uint64_t ev = 0;
+    ck_assert_int_eq(mk_cache_evict(k, &ev), 0);
+    ck_assert_uint_eq(ev, 1);
+    int r = cd.reads;
+    ck_assert_int_eq(mk_blk_read(k, d, 1, 0, &x, 1), 0); /* still cached */
+    ck_assert_int_eq(cd.reads, r);
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, &x, 1), 0); /* was evicted */
+    ck_assert_int_eq(cd.reads, r + 1);
+    /* 0 came back through A1out into Am: evictions now take A1in (1, 2, …)
+     * while A1in is over its share, and leave 0 alone */
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(mk_cache_evict(k, &ev), 0);
+    r = cd.reads;
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, &x, 1), 0);
+    ck_assert_int_eq(cd.reads, r);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    free(cd.mem);
+}
+END_TEST
+
+/* A sequential pass of 128 blocks, window `ra`, cache 128 buffers. */
+static void sequential_pass(uint32_t ra, struct cbdev *cd, mk_cache_stats_t *out)
+{
+    mk_t *k = make_ctx_cfg(128, MK_CACHE_POLICY_2Q, ra, 0);
+    cbdev_init(cd, 512, 256);
+    for (uint64_t b = 0; b < 256; b++)
+        fill(cd->mem + b * 512, 512, (unsigned)b);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "cb", &cb_ops, cd, 512, 256, &d), 0);
+    uint8_t got[512], want[512];
+    for (uint64_t b = 0; b < 128; b++) {
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, got, sizeof got), 0);
+        fill(want, sizeof want, (unsigned)b);
+        ck_assert_mem_eq(got, want, sizeof got);
+    }
+    *out = stats(k);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    free(cd->mem);
+}
+
+START_TEST(readahead_cuts_device_reads_on_a_sequential_pass)
+{
+    struct cbdev cd;
+    mk_cache_stats_t s;
+    sequential_pass(1, &cd, &s); /* off */
+    ck_assert_int_eq(cd.rcalls, 128);
+    ck_assert_uint_eq(s.readahead, 1);
+    ck_assert_uint_eq(s.ra_reads, 0);
+    ck_assert_uint_eq(s.ra_blocks, 0);
+    ck_assert_uint_eq(s.misses, 128);
+
+    sequential_pass(16, &cd, &s);
+    /* block 0 alone (no run yet), then 1..16, 17..32, …, 113..128: one
+     * device call per window */
+    ck_assert_int_eq(cd.rcalls, 9);
+    ck_assert_int_eq(cd.reads, 129);
+    ck_assert_uint_eq(s.readahead, 16);
+    ck_assert_uint_eq(s.ra_reads, 8);
+    ck_assert_uint_eq(s.ra_blocks, 8 * 15);
+    ck_assert_uint_eq(s.ra_hits, 8 * 15 - 1); /* block 128 never asked for */
+    ck_assert_uint_eq(s.misses, 9);
+    ck_assert_uint_eq(s.hits, 119);
+    ck_assert_uint_eq(s.dev_reads, 129);
+}
+END_TEST
+
+START_TEST(readahead_stops_at_device_end_and_survives_errors)
+{
+    mk_t *k = make_ctx_cfg(64, MK_CACHE_POLICY_2Q, 8, 0);
+    struct cbdev cd;
+    cbdev_init(&cd, 512, 20);
+    for (uint64_t b = 0; b < 20; b++)
+        fill(cd.mem + b * 512, 512, (unsigned)b);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "cb", &cb_ops, &cd, 512, 20, &d), 0);
+    uint8_t got[512], want[512];
+    /* 16, 17 -> read-ahead of 17..19 only (cb_read asserts the range) */
+    ck_assert_int_eq(mk_blk_read(k, d, 16, 0, got, 1), 0);
+    ck_assert_int_eq(mk_blk_read(k, d, 17, 0, got, 1), 0);
+    ck_assert_int_eq(cd.reads, 1 + 3);
+    ck_assert_uint_eq(stats(k).ra_blocks, 2);
+    for (uint64_t b = 18; b < 20; b++) {
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, got, sizeof got), 0);
+        fill(want, sizeof want, (unsigned)b);
+        ck_assert_mem_eq(got, want, sizeof got);
+    }
+    ck_assert_int_eq(cd.reads, 4);
+    /* a failing multi-block read: the block asked for is still read alone,
+     * the read-ahead blocks are not cached with garbage */
+    cd.fail_multi = 1;
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, got, 1), 0);
+    ck_assert_int_eq(mk_blk_read(k, d, 1, 0, got, sizeof got), 0);
+    fill(want, sizeof want, 1);
+    ck_assert_mem_eq(got, want, sizeof got);
+    mk_cache_stats_t s = stats(k);
+    ck_assert_uint_eq(s.ra_reads, 1);
+    ck_assert_uint_eq(s.cached, 6); /* 16..19, 0, 1: nothing half-read */
+    cd.fail_multi = 0;
+    for (uint64_t b = 2; b < 6; b++) {
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, got, sizeof got), 0);
+        fill(want, sizeof want, (unsigned)b);
+        ck_assert_mem_eq(got, want, sizeof got);
+    }
+    ck_assert_uint_eq(stats(k).ra_reads, 2);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    free(cd.mem);
+}
+END_TEST
+
+START_TEST(dirty_threshold_writes_back_oldest_blocks)
+{
+    mk_t *k = make_ctx_cfg(16, MK_CACHE_POLICY_2Q, 1, 0); /* default 50 % */
+    struct cbdev cd;
+    cbdev_init(&cd, 512, 64);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "cb", &cb_ops, &cd, 512, 64, &d), 0);
+    uint8_t buf[512];
+    mk_cache_stats_t s = stats(k);
+    ck_assert_uint_eq(s.dirty_limit, 8);
+    for (unsigned b = 0; b < 8; b++) {
+        fill(buf, sizeof buf, b + 50);
+        ck_assert_int_eq(mk_blk_write(k, d, b, 0, buf, sizeof buf), 0);
+    }
+    ck_assert_int_eq(cd.writes, 0); /* at the limit, not past it */
+    /* the ninth dirty block passes 50 %: the oldest are written back down
+     * to three quarters of the limit (6) */
+    fill(buf, sizeof buf, 58);
+    ck_assert_int_eq(mk_blk_write(k, d, 8, 0, buf, sizeof buf), 0);
+    ck_assert_int_eq(cd.writes, 3);
+    for (unsigned b = 0; b < 3; b++) {
+        fill(buf, sizeof buf, b + 50);
+        ck_assert_mem_eq(cd.mem + b * 512, buf, sizeof buf);
+    }
+    s = stats(k);
+    ck_assert_uint_eq(s.dirty, 6);
+    ck_assert_uint_eq(s.cached, 9); /* written back, not evicted */
+    ck_assert_uint_eq(s.threshold_writebacks, 3);
+    ck_assert_uint_eq(s.writebacks, 3);
+    ck_assert_uint_eq(s.evictions, 0);
+    /* a re-dirtied old block goes to the young end */
+    ck_assert_int_eq(mk_blk_write(k, d, 3, 0, "again", 5), 0);
+    ck_assert_int_eq(cd.writes, 3);
+    /* a failing device: threshold write-back reports nothing, keeps data */
+    cd.fail_write = 1;
+    for (unsigned b = 9; b < 12; b++) {
+        fill(buf, sizeof buf, b + 50);
+        ck_assert_int_eq(mk_blk_write(k, d, b, 0, buf, sizeof buf), 0);
+    }
+    s = stats(k);
+    ck_assert_uint_eq(s.dirty, 9);
+    ck_assert_uint_eq(s.threshold_writebacks, 3);
+    cd.fail_write = 0;
+    ck_assert_int_eq(mk_cache_flush(k, d), 0);
+    for (unsigned b = 0; b < 12; b++) {
+        fill(buf, sizeof buf, b + 50);
+        if (b == 3)
+            memcpy(buf, "again", 5);
+        ck_assert_mem_eq(cd.mem + b * 512, buf, sizeof buf);
+    }
+    ck_assert_uint_eq(stats(k).dirty, 0);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    free(cd.mem);
+
+    /* 100 %: nothing is written before the cache is full */
+    k = make_ctx_cfg(16, MK_CACHE_POLICY_2Q, 1, 100);
+    cbdev_init(&cd, 512, 64);
+    ck_assert_int_eq(mk_blk_register(k, "cb", &cb_ops, &cd, 512, 64, &d), 0);
+    for (unsigned b = 0; b < 16; b++)
+        ck_assert_int_eq(mk_blk_write(k, d, b, 0, "z", 1), 0);
+    ck_assert_int_eq(cd.writes, 0);
+    s = stats(k);
+    ck_assert_uint_eq(s.dirty, 16);
+    ck_assert_uint_eq(s.dirty_limit, 16);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    ck_assert_int_eq(cd.writes, 16);
+    free(cd.mem);
+}
+END_TEST
+
+START_TEST(cache_config_is_validated_and_reported)
+{
+    mk_config_t c;
+    mk_t *k = NULL;
+    const struct {
+        uint32_t policy, ra, pct, res;
+    } bad[] = {{3, 0, 0, 0}, {99, 0, 0, 0}, {0, 1025, 0, 0}, {0, 0, 101, 0}, {0, 0, 0, 1}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mk_config_init(&c);
+        c.cache_policy = bad[i].policy;
+        c.cache_readahead = bad[i].ra;
+        c.cache_dirty_pct = bad[i].pct;
+        c.reserved0 = bad[i].res;
+        k = (mk_t *)&c; /* must stay untouched */
+        ck_assert_int_eq(mk_create(&c, &k), MK_EINVAL);
+        ck_assert_ptr_eq(k, (mk_t *)&c);
+    }
+    /* defaults resolved and visible */
+    mk_config_init(&c);
+    ck_assert_int_eq(mk_create(&c, &k), 0);
+    mk_config_t got;
+    memset(&got, 0xff, sizeof got);
+    got.size = sizeof got;
+    ck_assert_int_eq(mk_config_get(k, &got), 0);
+    ck_assert_uint_eq(got.cache_policy, MK_CACHE_POLICY_2Q);
+    ck_assert_uint_eq(got.cache_readahead, 16);
+    ck_assert_uint_eq(got.cache_dirty_pct, 50);
+    ck_assert_uint_eq(got.reserved0, 0);
+    mk_cache_stats_t s = stats(k);
+    ck_assert_uint_eq(s.policy, MK_CACHE_POLICY_2Q);
+    ck_assert_uint_eq(s.readahead, 16);
+    ck_assert_uint_eq(s.dirty_limit, 512);
+    /* a first-layout caller: only those bytes are read and written */
+    memset(&got, 0xee, sizeof got);
+    got.size = MK_CONFIG_SIZE_V0;
+    ck_assert_int_eq(mk_config_get(k, &got), 0);
+    ck_assert_uint_eq(got.size, MK_CONFIG_SIZE_V0);
+    ck_assert_uint_eq(got.cache_blocks, 1024);
+    ck_assert_uint_eq(got.cache_policy, 0xeeeeeeeeu);
+    got.size = MK_CONFIG_SIZE_V0 - 1;
+    ck_assert_int_eq(mk_config_get(k, &got), MK_EINVAL);
+    memset(&s, 0xee, sizeof s);
+    s.size = MK_CACHE_STATS_SIZE_V0;
+    ck_assert_int_eq(mk_cache_stats(k, &s), 0);
+    ck_assert_uint_eq(s.capacity, 1024);
+    ck_assert_uint_eq(s.policy, 0xeeeeeeeeu);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    /* an old-layout config with garbage after it: defaults for the rest */
+    memset(&c, 0xee, sizeof c);
+    mk_config_init(&c);
+    c.size = MK_CONFIG_SIZE_V0;
+    c.cache_policy = 77;
+    c.cache_blocks = 64;
+    ck_assert_int_eq(mk_create(&c, &k), 0);
+    ck_assert_uint_eq(stats(k).policy, MK_CACHE_POLICY_2Q);
+    ck_assert_uint_eq(stats(k).capacity, 64);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    /* LRU asked for, LRU reported */
+    k = make_ctx_cfg(0, MK_CACHE_POLICY_LRU, 1, 100);
+    s = stats(k);
+    ck_assert_uint_eq(s.policy, MK_CACHE_POLICY_LRU);
+    ck_assert_uint_eq(s.readahead, 1);
+    ck_assert_uint_eq(s.dirty_limit, 1024);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+struct evlog {
+    mk_event_t ev[64];
+    int n;
+};
+
+static void on_event(void *ctx, const mk_event_t *ev)
+{
+    struct evlog *l = ctx;
+    if (ev->type >= MK_EV_CACHE_HIT && ev->type <= MK_EV_CACHE_WRITEBACK && l->n < 64)
+        l->ev[l->n++] = *ev;
+}
+
+START_TEST(cache_emits_trace_events)
+{
+    mk_t *k = make_lru_ctx(2);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_create_ram(k, "r", 512, 16, &d), 0);
+    struct evlog log = {.n = 0};
+    ck_assert_int_eq(mk_trace_set_callback(k, on_event, &log), 0);
+    ck_assert_int_eq(mk_trace_enable(k, 64), 0);
+    uint8_t x = 1;
+    ck_assert_int_eq(mk_blk_write(k, d, 5, 0, &x, 1), 0); /* miss 5 */
+    ck_assert_int_eq(mk_blk_read(k, d, 5, 0, &x, 1), 0);  /* hit 5 */
+    ck_assert_int_eq(mk_blk_read(k, d, 6, 0, &x, 1), 0);  /* miss 6 */
+    ck_assert_int_eq(mk_blk_read(k, d, 7, 0, &x, 1), 0);  /* miss 7: 5 out */
+    const uint32_t want[][2] = {
+        {MK_EV_CACHE_MISS, 5}, {MK_EV_CACHE_HIT, 5},       {MK_EV_CACHE_MISS, 6},
+        {MK_EV_CACHE_MISS, 7}, {MK_EV_CACHE_WRITEBACK, 5}, {MK_EV_CACHE_EVICT, 5},
+    };
+    ck_assert_int_eq(log.n, 6);
+    for (int i = 0; i < 6; i++) {
+        ck_assert_uint_eq(log.ev[i].type, want[i][0]);
+        ck_assert_uint_eq(log.ev[i].a, d);
+        ck_assert_uint_eq(log.ev[i].b, want[i][1]);
+    }
+    /* the ring got them too */
+    mk_event_t ev[16];
+    size_t n = 0;
+    ck_assert_int_eq(mk_trace_read(k, ev, 16, &n), 0);
+    ck_assert_uint_eq(n, 6);
+    ck_assert_int_eq(mk_trace_set_callback(k, NULL, NULL), 0);
     ck_assert_int_eq(mk_destroy(k), 0);
 }
 END_TEST
@@ -945,13 +1316,65 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Sequential passes over the whole device while the workers write: they
+ * trigger read-ahead. Every block seen must be whole: zeros (not yet
+ * written) or one round's pattern. */
+struct scanner {
+    mk_t *k;
+    mk_dev_t d;
+    _Atomic int *stop;
+    int rc;
+    int passes;
+};
+
+static bool some_round(const uint8_t *got, uint64_t b)
+{
+    uint8_t want[512];
+    if (got[0] == 0 && memcmp(got, got + 1, 511) == 0)
+        return true;
+    for (unsigned r = 0; r < ROUNDS; r++) {
+        fill(want, sizeof want, (unsigned)b * 1000 + r);
+        if (memcmp(got, want, sizeof want) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void *scanner_main(void *arg)
+{
+    struct scanner *sc = arg;
+    uint8_t got[512];
+    /* at least one whole pass alone after the workers stopped, so that a
+     * run is never broken by their lookups and read-ahead must happen */
+    while (sc->rc == 0) {
+        bool last = atomic_load(sc->stop);
+        for (uint64_t b = 0; b < THREADS * PER_THREAD && sc->rc == 0; b++) {
+            int rc = mk_blk_read(sc->k, sc->d, b, 0, got, sizeof got);
+            if (rc == 0 && !some_round(got, b))
+                rc = -2000;
+            sc->rc = rc;
+        }
+        sc->passes++;
+        if (last)
+            break;
+    }
+    return NULL;
+}
+
 START_TEST(threads_share_cache_and_device)
 {
-    mk_t *k = make_ctx(16); /* far fewer buffers than blocks in use */
+    /* _i: 0 the defaults (2Q, read-ahead, 50 % threshold), 1 LRU with
+     * read-ahead, 2 2Q with a wide window and a 10 % threshold */
+    mk_t *k = _i == 0 ? make_ctx(16) /* far fewer buffers than blocks in use */
+            : _i == 1 ? make_ctx_cfg(16, MK_CACHE_POLICY_LRU, 4, 0)
+                      : make_ctx_cfg(16, MK_CACHE_POLICY_2Q, 64, 10);
     mk_dev_t d;
     ck_assert_int_eq(mk_blk_create_ram(k, "shared", 512, THREADS * PER_THREAD, &d), 0);
-    pthread_t t[THREADS];
+    pthread_t t[THREADS], ts;
     struct worker w[THREADS];
+    _Atomic int stop = 0;
+    struct scanner sc = {k, d, &stop, 0, 0};
+    ck_assert_int_eq(pthread_create(&ts, NULL, scanner_main, &sc), 0);
     for (unsigned i = 0; i < THREADS; i++) {
         w[i] = (struct worker){k, d, i, 0};
         ck_assert_int_eq(pthread_create(&t[i], NULL, worker_main, &w[i]), 0);
@@ -960,6 +1383,10 @@ START_TEST(threads_share_cache_and_device)
         pthread_join(t[i], NULL);
         ck_assert_int_eq(w[i].rc, 0);
     }
+    atomic_store(&stop, 1);
+    pthread_join(ts, NULL);
+    ck_assert_int_eq(sc.rc, 0);
+    ck_assert_int_ge(sc.passes, 2);
     uint8_t buf[512], got[512];
     for (uint64_t b = 0; b < THREADS * PER_THREAD; b++) {
         fill(buf, sizeof buf, (unsigned)b * 1000 + ROUNDS - 1);
@@ -969,6 +1396,7 @@ START_TEST(threads_share_cache_and_device)
     mk_cache_stats_t s = stats(k);
     ck_assert_uint_le(s.cached, 16);
     ck_assert_uint_gt(s.evictions, 0);
+    ck_assert_uint_gt(s.ra_reads, 0); /* the scanner's passes read ahead */
     ck_assert_int_eq(mk_destroy(k), 0);
 }
 END_TEST
@@ -992,7 +1420,14 @@ static Suite *blk_suite(void)
     tcase_add_test(tc, failed_sync_and_read_reported);
     tcase_add_test(tc, destroy_reports_lost_writes);
     tcase_add_test(tc, write_failure_at_every_point_loses_nothing);
-    tcase_add_test(tc, threads_share_cache_and_device);
+    tcase_add_loop_test(tc, threads_share_cache_and_device, 0, 3);
+    tcase_add_test(tc, scan_keeps_hot_set_under_2q_not_lru);
+    tcase_add_test(tc, two_q_evicts_a1in_first_and_default_is_2q);
+    tcase_add_test(tc, readahead_cuts_device_reads_on_a_sequential_pass);
+    tcase_add_test(tc, readahead_stops_at_device_end_and_survives_errors);
+    tcase_add_test(tc, dirty_threshold_writes_back_oldest_blocks);
+    tcase_add_test(tc, cache_config_is_validated_and_reported);
+    tcase_add_test(tc, cache_emits_trace_events);
     suite_add_tcase(s, tc);
     tc = tcase_create("bad_input");
     tcase_add_test(tc, bad_input_creation);

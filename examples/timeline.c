@@ -389,6 +389,7 @@ int tl_write_text(const tl_t *tl, FILE *out, unsigned max_cols)
             line[c] = state_char[best];
         }
         line[cols] = '\0';
+        rtrim(line);
         char label[64];
         snprintf(label, sizeof label, "%s (p%" PRIu32 ")", r->name, r->pid);
         fprintf(out, "%-*s %s\n", w, label, line);

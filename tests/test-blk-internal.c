@@ -5,7 +5,9 @@
  * geometry, and the busy-buffer protocol when device I/O runs without the
  * cache lock (a buffer re-dirtied during its write-back stays dirty; a
  * second user of a buffer being read in waits for it instead of reading
- * garbage or reading twice).
+ * garbage or reading twice), also for blocks being read ahead; threshold
+ * write-back leaves pinned dirty buffers alone (they may belong to an
+ * uncommitted fs transaction).
  */
 #include <microkernel/mk.h>
 
@@ -13,6 +15,7 @@
 
 #include <check.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +28,7 @@ struct gdev {
     pthread_cond_t c;
     int reads, writes;
     int fail_read;
+    int fail_multi; /* multi-block reads (read-ahead) fail */
     bool gate_read, gate_write; /* hold the next I/O until released */
     bool entered, released;
 };
@@ -47,7 +51,7 @@ static int g_read(void *ctx, uint64_t blockno, void *buf, uint32_t count)
     struct gdev *d = ctx;
     pthread_mutex_lock(&d->m);
     gate(d, &d->gate_read);
-    int fail = d->fail_read;
+    int fail = d->fail_read || (d->fail_multi && count > 1);
     if (!fail) {
         d->reads += (int)count;
         memcpy(buf, d->mem + blockno * d->bs, (size_t)count * d->bs);
@@ -468,6 +472,135 @@ START_TEST(failed_read_in_wakes_waiter_who_retries)
 }
 END_TEST
 
+/* Config with explicit read-ahead window and dirty threshold (2Q). */
+static mk_t *make_ctx_ra(uint32_t cache_blocks, uint32_t ra, uint32_t pct)
+{
+    mk_config_t c;
+    mk_config_init(&c);
+    c.cache_blocks = cache_blocks;
+    c.cache_readahead = ra;
+    c.cache_dirty_pct = pct;
+    mk_t *k = NULL;
+    ck_assert_int_eq(mk_create(&c, &k), 0);
+    return k;
+}
+
+START_TEST(threshold_writeback_skips_pinned_buffers)
+{
+    mk_t *k = make_ctx_ra(16, 1, 50); /* dirty limit 8 */
+    struct gdev g;
+    gdev_init(&g, 512, 32);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "g", &g_ops, &g, 512, 32, &d), 0);
+    mk__buf_t *held[8];
+    for (uint64_t b = 0; b < 8; b++) { /* a "transaction": pinned, dirty */
+        ck_assert_int_eq(mk__buf_get(k, d, b, MK__BUF_NOREAD, &held[b]), 0);
+        memset(held[b]->data, (int)('a' + b), 512);
+        mk__buf_dirty(k, held[b]);
+    }
+    for (uint64_t b = 8; b < 12; b++) {
+        mk__buf_t *x;
+        ck_assert_int_eq(mk__buf_get(k, d, b, MK__BUF_NOREAD, &x), 0);
+        memset(x->data, (int)('a' + b), 512);
+        mk__buf_dirty(k, x);
+        mk__buf_put(k, x); /* past the limit: write-back, unpinned only */
+    }
+    ck_assert_int_eq(g.writes, 4); /* 8, 9, 10, 11: each put passed 8 */
+    for (uint64_t b = 0; b < 8; b++)
+        ck_assert_uint_eq(g.mem[b * 512], 0); /* pinned: never written */
+    for (uint64_t b = 8; b < 12; b++)
+        ck_assert_uint_eq(g.mem[b * 512], 'a' + b);
+    mk_cache_stats_t s = stats(k);
+    ck_assert_uint_eq(s.threshold_writebacks, 4);
+    ck_assert_uint_eq(s.dirty, 8);
+    ck_assert_uint_eq(s.pinned, 8);
+    for (uint64_t b = 0; b < 8; b++)
+        mk__buf_put(k, held[b]);
+    ck_assert_int_eq(g.writes, 4); /* 8 dirty: at the limit, not past */
+    ck_assert_int_eq(mk__blk_flush(k, d), 0);
+    for (uint64_t b = 0; b < 12; b++)
+        ck_assert_uint_eq(g.mem[b * 512 + 511], 'a' + b);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    gdev_fini(&g);
+}
+END_TEST
+
+static void fill_blocks(struct gdev *g, uint64_t n)
+{
+    for (uint64_t b = 0; b < n; b++)
+        snprintf((char *)g->mem + b * g->bs, 8, "blk%02u", (unsigned)b);
+}
+
+START_TEST(waiter_on_read_ahead_block_gets_its_data)
+{
+    mk_t *k = make_ctx_ra(64, 16, 0);
+    struct gdev g;
+    gdev_init(&g, 512, 32);
+    fill_blocks(&g, 32);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "g", &g_ops, &g, 512, 32, &d), 0);
+    char got[8];
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, got, sizeof got), 0);
+    g.gate_read = true;
+    struct job j1 = {k, d, 1, 1, {0}}, j2 = {k, d, 5, 1, {0}};
+    pthread_t t1, t2;
+    ck_assert_int_eq(pthread_create(&t1, NULL, read_job, &j1), 0);
+    wait_entered(&g); /* t1 reads 1..16 in one call, 2..16 busy reading */
+    ck_assert_int_eq(pthread_create(&t2, NULL, read_job, &j2), 0);
+    usleep(20000); /* t2 finds block 5 busy and waits (either way: same result) */
+    release(&g);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    ck_assert_int_eq(j1.rc, 0);
+    ck_assert_int_eq(j2.rc, 0);
+    ck_assert_str_eq(j1.got, "blk01");
+    ck_assert_str_eq(j2.got, "blk05");
+    ck_assert_int_eq(g.reads, 1 + 16);
+    mk_cache_stats_t s = stats(k);
+    ck_assert_uint_eq(s.ra_reads, 1);
+    ck_assert_uint_eq(s.ra_blocks, 15);
+    ck_assert_uint_eq(s.ra_hits, 1);
+    ck_assert_uint_eq(s.misses, 2);
+    ck_assert_uint_eq(s.hits, 1);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    gdev_fini(&g);
+}
+END_TEST
+
+START_TEST(failed_read_ahead_waiter_reads_itself)
+{
+    mk_t *k = make_ctx_ra(64, 16, 0);
+    struct gdev g;
+    gdev_init(&g, 512, 32);
+    fill_blocks(&g, 32);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "g", &g_ops, &g, 512, 32, &d), 0);
+    char got[8];
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, got, sizeof got), 0);
+    g.gate_read = true;
+    g.fail_multi = 1;
+    struct job j1 = {k, d, 1, 1, {0}}, j2 = {k, d, 5, 1, {0}};
+    pthread_t t1, t2;
+    ck_assert_int_eq(pthread_create(&t1, NULL, read_job, &j1), 0);
+    wait_entered(&g);
+    ck_assert_int_eq(pthread_create(&t2, NULL, read_job, &j2), 0);
+    usleep(20000);
+    release(&g); /* the multi-block read fails */
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    ck_assert_int_eq(j1.rc, 0); /* block 1 read alone after all */
+    ck_assert_int_eq(j2.rc, 0); /* block 5 read by its own caller */
+    ck_assert_str_eq(j1.got, "blk01");
+    ck_assert_str_eq(j2.got, "blk05");
+    ck_assert_int_eq(g.reads, 3); /* 0, 1 and 5, one block each */
+    mk_cache_stats_t s = stats(k);
+    ck_assert_uint_eq(s.ra_reads, 0);
+    ck_assert_uint_eq(s.cached, 3); /* no read-ahead block left half-read */
+    ck_assert_int_eq(mk_destroy(k), 0);
+    gdev_fini(&g);
+}
+END_TEST
+
 static Suite *blk_internal_suite(void)
 {
     Suite *s = suite_create("blk-internal");
@@ -483,6 +616,9 @@ static Suite *blk_internal_suite(void)
     tcase_add_test(tc, redirty_during_writeback_is_kept);
     tcase_add_test(tc, second_reader_waits_for_read_in);
     tcase_add_test(tc, failed_read_in_wakes_waiter_who_retries);
+    tcase_add_test(tc, threshold_writeback_skips_pinned_buffers);
+    tcase_add_test(tc, waiter_on_read_ahead_block_gets_its_data);
+    tcase_add_test(tc, failed_read_ahead_waiter_reads_itself);
     suite_add_tcase(s, tc);
     return s;
 }

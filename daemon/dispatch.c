@@ -236,6 +236,19 @@ void mkd_job_answer(struct mkd *d, struct mkd_job *j, struct mk__wbuf *out)
     finish(d, out, &h, j->rc);
 }
 
+void mkd_job_undo(struct mkd_job *j)
+{
+    /* The client went away while its wait was succeeding: hand back what
+     * it took so nobody else loses it (a unit, or a work-queue message,
+     * which goes to the back of the queue). */
+    if (j->rc != 0)
+        return;
+    if (j->op == MK__OP_SEM_WAIT)
+        mk_sem_post(j->k, j->h);
+    else if (j->op == MK__OP_Q_RECV)
+        mk_queue_send(j->k, j->h, j->tag, j->buf, j->len, MK_NO_WAIT);
+}
+
 void mkd_job_free(struct mkd_job *j)
 {
     if (j) {

@@ -99,6 +99,8 @@ enum mkd_result mkd_dispatch(struct mkd_session *s, const struct mk__hdr *h,
                              const uint8_t *body, struct mk__wbuf *out, struct mkd_job **job);
 void mkd_job_run(struct mkd_job *j);
 void mkd_job_answer(struct mkd *d, struct mkd_job *j, struct mk__wbuf *out);
+/* The job succeeded but its client is gone: give back what it took. */
+void mkd_job_undo(struct mkd_job *j);
 void mkd_job_free(struct mkd_job *j);
 /* An answer frame with status rc and no body (refusals, framing errors). */
 void mkd_error_frame(struct mkd *d, struct mk__wbuf *out, uint16_t op, uint32_t seq, int rc);

@@ -13,9 +13,10 @@
  *   - a client gets at most BUDGET requests per turn; if more are buffered
  *     it goes to the back of a ready list served by an idle handle, and its
  *     socket is not read meanwhile;
- *   - a client with a wait in flight, or whose unsent answers plus buffered
- *     input exceed its memory limit, is not read until that clears: its own
- *     requests pile up in its own socket buffer, nobody else's;
+ *   - a client whose unsent answers or buffered input exceed its memory
+ *     limit is not read until that clears: its own requests pile up in its
+ *     own socket buffer, nobody else's (a client with a wait in flight is
+ *     still read, into its buffer, so that a hang-up cancels the wait);
  *   - a frame longer than the limit closes the connection (after an
  *     MK_EMSGSIZE answer); --idle-timeout closes silent connections.
  * Connection life cycle: refs = 1 (handle) + 1 per job in flight; the
@@ -260,6 +261,8 @@ static void after_work_cb(uv_work_t *w, int status)
         conn_send(c, sv->out.p, sv->out.len);
         c->busy = 0;
         process(c);
+    } else {
+        mkd_job_undo(jr->job);
     }
     mkd_job_free(jr->job);
     free(jr);
@@ -393,7 +396,10 @@ static void process(struct conn *c)
     /* A partial frame may need room up to the frame limit; anything beyond
      * the client's memory allowance means it is flooding us. */
     int full = buffered > d->lim.max_mem && buffered > d->lim.max_frame;
-    start_reading(c, !c->busy && !full && c->out_pending <= d->lim.max_mem);
+    /* Keep reading while a wait is in flight (requests just buffer): that
+     * is how a client that hangs up or dies mid-wait is noticed at once
+     * and its wait cancelled. */
+    start_reading(c, !full && c->out_pending <= d->lim.max_mem);
 }
 
 static void on_idle(uv_idle_t *h)

@@ -349,7 +349,8 @@ MK_API int mk_client_queue_recv(mk_client_t *c, mk_queue_t q, mk_pid_t pid, uint
  * @param q Queue handle.
  * @param pid Process owned by this connection.
  * @retval 0 Success.
- * @retval MK_EINVAL @p c is NULL or the queue is a work queue.
+ * @retval MK_EINVAL @p c is NULL.
+ * @retval MK_ENOTSUP The queue is a work queue.
  * @retval MK_EPERM @p pid is not owned by this connection.
  * @retval MK_EBADH Stale or forged handle.
  * @retval MK_EEXIST Already subscribed.
@@ -398,7 +399,8 @@ MK_API int mk_client_queue_count(mk_client_t *c, mk_queue_t q, mk_pid_t pid, uin
  * @param max Largest count, ≥ 1.
  * @param[out] out Receives the handle (valid on every connection).
  * @retval 0 Success.
- * @retval MK_EINVAL A pointer is NULL or @p initial > @p max or @p max is 0.
+ * @retval MK_EINVAL A pointer is NULL or @p max is 0.
+ * @retval MK_ERANGE @p initial > @p max.
  * @retval MK_ENAMETOOLONG @p name is too long.
  * @retval MK_EEXIST A semaphore of that name exists.
  * @retval MK_EIO Connection lost.

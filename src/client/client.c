@@ -129,8 +129,17 @@ static int exchange(mk_client_t *c, uint16_t op, struct mk__rbuf *r)
     if (rc)
         return rc; /* too big / no memory: nothing was sent */
     struct mk__hdr h;
-    if (send_all(c->fd, c->w.p, c->w.len) || read_frame(c, &h) || h.op != op ||
-        h.seq != seq) {
+    if (send_all(c->fd, c->w.p, c->w.len) || read_frame(c, &h)) {
+        c->broken = 1;
+        return MK_EIO;
+    }
+    if (h.op == MK__OP_HELLO && h.seq == 0 && h.status < 0 && h.status >= -1000) {
+        /* Refused at accept (peer credentials, client limit): the daemon
+         * answered before reading our request and closed. */
+        c->broken = 1;
+        return h.status;
+    }
+    if (h.op != op || h.seq != seq) {
         c->broken = 1;
         return MK_EIO;
     }
@@ -220,9 +229,6 @@ int mk_client_connect(const char *path, mk_client_t **out)
                 c->frame_max = fmax;
                 c->tick_hz = hz;
             }
-        } else if (rc == MK_EIO && c->broken) {
-            /* The daemon may have sent its refusal with a seq of 0 and
-             * closed: exchange() then reports EIO. Nothing more to learn. */
         }
         end(c, 0);
     }

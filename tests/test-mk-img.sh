@@ -167,6 +167,22 @@ cp "$T/f.img" "$T/sb.img"
 dd if=/dev/urandom of="$T/sb.img" bs=64 count=1 seek=1 conv=notrunc 2>/dev/null
 expect 3 "damaged superblock" "$MK_IMG" ls "$T/sb.img"
 expect 3 "fsck of a damaged superblock" "$MK_IMG" fsck "$T/sb.img"
+# Damage at known places of the documented layout (src/fs/fs_format.h:
+# superblock u64 bmap_start at byte 32, itable_start at byte 56).
+u64_at() { od -An -tu8 -j"$2" -N8 "$1" | tr -d ' '; }
+expect 0 "create an image to damage" "$MK_IMG" create "$T/leak.img" 16M
+bm=$(u64_at "$T/leak.img" 32)
+printf '\377' | dd of="$T/leak.img" bs=1 seek=$((bm * 4096 + 500)) conv=notrunc 2>/dev/null
+expect 3 "fsck finds 8 leaked blocks" "$MK_IMG" fsck "$T/leak.img"
+grep_out "leaked blocks *8" "fsck names the problem and its count"
+expect 7 "fsck --repair repairs them" "$MK_IMG" fsck "$T/leak.img" --repair
+expect 0 "fsck is clean after the repair" "$MK_IMG" fsck "$T/leak.img"
+expect 0 "create an image to break" "$MK_IMG" create "$T/root.img" 16M
+it=$(u64_at "$T/root.img" 56)
+printf '\007' | dd of="$T/root.img" bs=1 seek=$((it * 4096 + 128)) conv=notrunc 2>/dev/null
+expect 3 "a root inode of unknown type: ls" "$MK_IMG" ls "$T/root.img"
+grep_err "MK_ECORRUPT" "corrupt image names MK_ECORRUPT"
+expect 3 "a root inode of unknown type: fsck --repair" "$MK_IMG" fsck "$T/root.img" --repair
 head -c 1048576 /dev/zero >"$T/blank.img"
 expect 3 "blank image" "$MK_IMG" ls "$T/blank.img"
 grep_err "format" "blank image suggests format"

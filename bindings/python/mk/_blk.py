@@ -13,13 +13,14 @@ import ctypes
 from . import _conv as cv
 from ._structs import (BLK_CLOSE_FN, BLK_READ_FN, BLK_SYNC_FN, BLK_WRITE_FN,
                        as_dict, mk_blk_ops_t, mk_cache_stats_t,
-                       mk_mkfs_opts_t, new)
+                       mk_fsck_report_t, mk_mkfs_opts_t, new)
 from .errors import MK_EIO
 
 MK_BLK_SIZE_DEFAULT = 4096
 MK_BLK_SIZE_MIN = 512
 MK_BLK_SIZE_MAX = 65536
 MK_BLK_CREATE = 0x1
+MK_FSCK_REPAIR = 0x1
 MK_CACHE_POLICY_LRU = 1
 MK_CACHE_POLICY_2Q = 2
 #: names of the cache replacement policies (``cache_stats()["policy_name"]``)
@@ -70,6 +71,9 @@ class Device:
 
     def mkfs(self, inodes=0):
         self.kernel.fs_mkfs(self, inodes)
+
+    def fsck(self, repair=False):
+        return self.kernel.fs_fsck(self, repair)
 
 
 class _Driver:
@@ -285,6 +289,22 @@ class BlkMixin:
         self._clib.mk_mkfs_opts_init(ctypes.byref(o))
         o.inodes = cv.u32(inodes, "inodes")
         self._call("mk_fs_mkfs", self._dev(dev), ctypes.byref(o))
+
+    def fs_fsck(self, dev, repair=False):
+        """Check (with ``repair``, mend) the file system of an unmounted
+        device; return the report as a dict: ``files``, ``dirs``,
+        ``blocks_used``, ``journal_replayed``, a count per kind of problem
+        (``block_leaks``, ``link_counts``, ``bad_entries``, …), their sum
+        ``problems`` and ``repaired``, and ``clean``: True when no problem
+        is left (none found, or every one repaired).
+        MK_EBUSY while mounted, MK_ENOFS for a blank or foreign device,
+        MK_ECORRUPT when beyond repair."""
+        r = new(mk_fsck_report_t)
+        self._call("mk_fs_fsck", self._dev(dev),
+                   MK_FSCK_REPAIR if repair else 0, ctypes.byref(r))
+        d = as_dict(r)
+        d["clean"] = d["problems"] == d["repaired"]
+        return d
 
     def fs_probe(self, dev):
         """What ``dev`` holds: "blank", "mkfs" or "other"."""

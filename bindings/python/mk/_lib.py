@@ -17,6 +17,7 @@ from ._structs import (mk_blk_ops_t, mk_block_info_t, mk_cache_stats_t,
                        mk_config_t, mk_dirent_t, mk_event_t, mk_heap_stats_t,
                        mk_mkfs_opts_t, mk_queue_attr_t, mk_stat_t,
                        mk_statfs_t)
+from ._structs import mk_fsck_report_t  # fs.h
 
 lib, path = _loader.load()
 
@@ -114,6 +115,7 @@ PROTOTYPES = {
     "mk_mkfs_opts_init": (None, [P(mk_mkfs_opts_t)]),
     "mk_fs_mkfs": (c_int, [mk_t, h, P(mk_mkfs_opts_t)]),
     "mk_fs_probe": (c_int, [mk_t, h, P(u32)]),
+    "mk_fs_fsck": (c_int, [mk_t, h, u32, P(mk_fsck_report_t)]),
     # vfs.h
     "mk_vfs_mount": (c_int, [mk_t, h, c_char_p, u32]),
     "mk_vfs_unmount": (c_int, [mk_t, c_char_p]),

@@ -99,6 +99,31 @@ class mk_mkfs_opts_t(ctypes.Structure):
     ]
 
 
+class mk_fsck_report_t(ctypes.Structure):
+    """fs.h ``mk_fsck_report_t`` (counts per kind of problem)."""
+    _fields_ = [
+        ("size", c_uint32),
+        ("flags", c_uint32),
+        ("journal_replayed", c_uint64),
+        ("files", c_uint64),
+        ("dirs", c_uint64),
+        ("blocks_used", c_uint64),
+        ("bad_inodes", c_uint64),
+        ("bad_pointers", c_uint64),
+        ("dup_blocks", c_uint64),
+        ("block_leaks", c_uint64),
+        ("block_unmarked", c_uint64),
+        ("inode_leaks", c_uint64),
+        ("inode_unmarked", c_uint64),
+        ("link_counts", c_uint64),
+        ("block_counts", c_uint64),
+        ("bad_entries", c_uint64),
+        ("bad_dirs", c_uint64),
+        ("problems", c_uint64),
+        ("repaired", c_uint64),
+    ]
+
+
 # ipc.h -----------------------------------------------------------------
 class mk_queue_attr_t(ctypes.Structure):
     """ipc.h ``mk_queue_attr_t``."""

@@ -58,6 +58,17 @@ int main(void)
 
     S(mk_mkfs_opts_t); F(mk_mkfs_opts_t, size); F(mk_mkfs_opts_t, inodes);
 
+    S(mk_fsck_report_t); F(mk_fsck_report_t, size); F(mk_fsck_report_t, flags);
+    F(mk_fsck_report_t, journal_replayed); F(mk_fsck_report_t, files);
+    F(mk_fsck_report_t, dirs); F(mk_fsck_report_t, blocks_used);
+    F(mk_fsck_report_t, bad_inodes); F(mk_fsck_report_t, bad_pointers);
+    F(mk_fsck_report_t, dup_blocks); F(mk_fsck_report_t, block_leaks);
+    F(mk_fsck_report_t, block_unmarked); F(mk_fsck_report_t, inode_leaks);
+    F(mk_fsck_report_t, inode_unmarked); F(mk_fsck_report_t, link_counts);
+    F(mk_fsck_report_t, block_counts); F(mk_fsck_report_t, bad_entries);
+    F(mk_fsck_report_t, bad_dirs); F(mk_fsck_report_t, problems);
+    F(mk_fsck_report_t, repaired);
+
     S(mk_stat_t); F(mk_stat_t, size); F(mk_stat_t, type); F(mk_stat_t, ino);
     F(mk_stat_t, bytes); F(mk_stat_t, blocks); F(mk_stat_t, nlink);
     F(mk_stat_t, ctime); F(mk_stat_t, mtime);

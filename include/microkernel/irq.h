@@ -42,25 +42,33 @@
  *    returns) when the raised line is more urgent, and otherwise stays
  *    pending until the running handler returns. Nesting is therefore at
  *    most #MK_IRQ_PRIO_MAX deep.
- *  - Handlers run on one simulated CPU: never two at the same time. When
- *    no process body is running (host code drives the kernel), the thread
- *    that raises (or unmasks) delivers before the call returns, unless
- *    another thread is delivering already, in which case that thread
- *    delivers the new line before it finishes. While mk_run() runs bodies,
- *    a raise from a host thread only sets the pending bit; the simulated
- *    CPU delivers it at its next *delivery point* — the next kernel entry
- *    of a body or the next clock tick — so a run's trace does not depend on
- *    host timing beyond the tick at which the raise landed. A raise from a
- *    body is itself a kernel entry and delivers at once.
+ *  - Handlers run on one simulated CPU: never two at the same time. The
+ *    caller that raises (or unmasks) a line delivers it before the call
+ *    returns, unless another caller is delivering already, in which case
+ *    that one delivers the new line right after its current handler
+ *    returns, before it finishes. Delivery points are therefore the
+ *    raise itself and each clock tick: a raise from a body (a device
+ *    simulated as a process) is a kernel entry and delivers at once in
+ *    that body's context, and the clock line is delivered at the tick
+ *    that raised it, so a run whose interrupts come from bodies and the
+ *    clock gives the same trace every time. A raise from a host thread
+ *    while mk_run() runs is delivered on that host thread at once; the
+ *    tick at which it lands then depends on host timing.
  *  - Each delivery emits a ::MK_EV_IRQ event (a = line, b = number of
  *    handlers called, the kernel's own handler included).
  *
- * **Handlers** run on the delivering thread with no controller lock held.
+ * **Handlers** run on the delivering thread with no controller lock held,
+ * in the context of what was running: a host thread, or the body whose
+ * kernel call, computation or tick delivered them (mk_self() names it).
  * They may call any libmk function that does not block — raise, mask and
  * unmask lines, post semaphores, send with #MK_NO_WAIT, mk_term_input(),
  * attach and detach (taking effect from the next delivery) — but must not
  * wait (every timeout #MK_NO_WAIT), must not call mk_run() and must not
- * destroy the context.
+ * destroy the context. The controller's own calls made from a handler
+ * cost no ticks; other kernel calls made in a body's context are charged
+ * to that body as usual and may let the scheduler switch to another body
+ * before the handler resumes: lines raised meanwhile stay pending until
+ * it has returned.
  *
  * **Exceptions** are synchronous faults of one process: a memory violation
  * (an out-of-bounds or forbidden bounds-checked access, or an allocation
@@ -68,8 +76,11 @@
  * by zero or any other ::mk_exc_type raised with mk_exc_raise(). Each is
  * delivered at once, on the faulting thread, to the process's handler
  * (mk_exc_set_handler()) and emits ::MK_EV_FAULT (a = exception, b =
- * detail). The default action kills the process and releases everything
- * it owns, as mk_proc_destroy() does — with one exception: a memory or
+ * detail). The default action kills the process as mk_kill() does
+ * (exit status -1) and releases everything it owns. A body killed by its
+ * own fault ends at once: a fiber body never returns from the faulting
+ * call; a #MK_PROC_THREAD body gets @c MK_EDESTROYED from every call
+ * after it and must return. There is one exception to the default: a memory or
  * quota violation detected by the memory module in a call made by host
  * code on behalf of a process (not by the process's own body while it
  * runs on the simulated CPU) is not fatal by default (the failing
@@ -161,11 +172,12 @@ MK_API int mk_irq_attach(mk_t *k, uint32_t line, mk_irq_fn fn, void *ctx);
 /**
  * @brief Detach a handler from a line.
  *
- * When called from any thread other than one running that line's handlers,
- * this waits until no delivery of @p line is in progress, so that once it
- * returns @p fn is not running and will not be called again and @p ctx may
- * be freed. Called from inside a handler, it takes effect from the next
- * delivery.
+ * Called from a host thread that is not itself delivering, this waits
+ * until no delivery of @p line is in progress, so that once it returns
+ * @p fn is not running and will not be called again and @p ctx may be
+ * freed. Called from inside a handler, or from a body (which must not stop
+ * the simulated CPU), it takes effect from the next delivery without
+ * waiting.
  * @param k Context.
  * @param line Line, 0 … #MK_IRQ_LINES - 1.
  * @param fn Handler given to mk_irq_attach().

@@ -50,6 +50,7 @@ struct mk__sync;
 struct mk__blk;
 struct mk__vfs;
 struct mk__irq;
+struct mk__rpc;
 struct mk__trace;
 
 /* Called when a process is created (may fail: the creation is rolled back
@@ -79,6 +80,7 @@ struct mk {
     struct mk__blk *blk;
     struct mk__vfs *vfs;
     struct mk__irq *irq;
+    struct mk__rpc *rpc;
     struct mk__trace *trace;
     _Atomic int trace_on; /* nonzero while a ring or callback is installed */
     struct mk__hook hooks[MK__HOOKS_MAX];
@@ -218,6 +220,10 @@ int mk__ipc_init(mk_t *k);
 void mk__ipc_fini(mk_t *k);
 int mk__sync_init(mk_t *k);
 void mk__sync_fini(mk_t *k);
+int mk__irq_init(mk_t *k);   /* interrupts, terminal, exceptions */
+void mk__irq_fini(mk_t *k);
+int mk__rpc_init(mk_t *k);   /* ipc/rpc.c: synchronous call/reply */
+void mk__rpc_fini(mk_t *k);
 int mk__blk_init(mk_t *k);
 int mk__blk_fini(mk_t *k);   /* flushes; MK_EIO if write-back failed */
 int mk__vfs_init(mk_t *k);

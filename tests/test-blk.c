@@ -26,6 +26,7 @@ struct cbdev {
     uint64_t n;
     int reads, writes, syncs, closes;
     int rcalls;     /* read callbacks (a multi-block read counts once) */
+    int wcalls;     /* write callbacks */
     int fail_multi; /* multi-block reads (read-ahead) fail */
     int fail_read, fail_write, fail_sync;
     int cut_after; /* > 0: writes fail once cut_after - 1 have succeeded */
@@ -50,6 +51,7 @@ static int cb_write(void *ctx, uint64_t blockno, const void *buf, uint32_t count
     ck_assert_uint_lt(blockno + count - 1, d->n);
     if (d->fail_write || (d->cut_after > 0 && d->writes >= d->cut_after - 1))
         return MK_EIO;
+    d->wcalls++;
     d->writes += (int)count;
     memcpy(d->mem + blockno * d->bs, buf, (size_t)count * d->bs);
     return 0;
@@ -784,6 +786,77 @@ START_TEST(cache_emits_trace_events)
 }
 END_TEST
 
+START_TEST(write_back_coalesces_runs_of_blocks)
+{
+    mk_t *k = make_lru_ctx(64);
+    struct cbdev cd;
+    cbdev_init(&cd, 512, 64);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "cb", &cb_ops, &cd, 512, 64, &d), 0);
+    uint8_t buf[512];
+    const unsigned blocks[] = {9, 3, 4, 5, 6, 7, 8, 20, 40, 41};
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+        fill(buf, sizeof buf, blocks[i]);
+        ck_assert_int_eq(mk_blk_write(k, d, blocks[i], 0, buf, sizeof buf), 0);
+    }
+    ck_assert_int_eq(mk_cache_flush(k, d), 0);
+    /* runs 3..9, 20, 40..41: three driver calls, ten blocks */
+    ck_assert_int_eq(cd.wcalls, 3);
+    ck_assert_int_eq(cd.writes, 10);
+    for (size_t i = 0; i < sizeof blocks / sizeof blocks[0]; i++) {
+        fill(buf, sizeof buf, blocks[i]);
+        ck_assert_mem_eq(cd.mem + blocks[i] * 512, buf, sizeof buf);
+    }
+    mk_cache_stats_t s = stats(k);
+    ck_assert_uint_eq(s.writebacks, 10);
+    ck_assert_uint_eq(s.dev_writes, 10);
+    ck_assert_uint_eq(s.dirty, 0);
+    /* a run whose write fails stays dirty as a whole, then succeeds */
+    for (unsigned b = 30; b < 34; b++)
+        ck_assert_int_eq(mk_blk_write(k, d, b, 0, "run", 3), 0);
+    cd.fail_write = 1;
+    ck_assert_int_eq(mk_cache_flush(k, d), MK_EIO);
+    ck_assert_uint_eq(stats(k).dirty, 4);
+    cd.fail_write = 0;
+    ck_assert_int_eq(mk_cache_flush(k, d), 0);
+    for (unsigned b = 30; b < 34; b++)
+        ck_assert_mem_eq(cd.mem + b * 512, "run", 3);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    free(cd.mem);
+}
+END_TEST
+
+START_TEST(image_read_ahead_and_coalesced_writes)
+{
+    char path[] = "/tmp/mk-blk-ra-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    uint8_t buf[1024], got[1024];
+    mk_t *k = make_ctx_cfg(256, MK_CACHE_POLICY_2Q, 16, 0);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_open_image(k, "img", path, 1024, 200, MK_BLK_CREATE, &d), 0);
+    for (unsigned b = 0; b < 200; b++) {
+        fill(buf, sizeof buf, b * 3);
+        ck_assert_int_eq(mk_blk_write(k, d, b, 0, buf, sizeof buf), 0);
+    }
+    ck_assert_int_eq(mk_destroy(k), 0); /* written back (pwritev runs) */
+    k = make_ctx_cfg(256, MK_CACHE_POLICY_2Q, 16, 0);
+    ck_assert_int_eq(mk_blk_open_image(k, "img", path, 1024, 0, 0, &d), 0);
+    for (unsigned b = 0; b < 200; b++) {
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, got, sizeof got), 0);
+        fill(buf, sizeof buf, b * 3);
+        ck_assert_mem_eq(got, buf, sizeof buf);
+    }
+    mk_cache_stats_t s = stats(k);
+    ck_assert_uint_gt(s.ra_reads, 0);
+    ck_assert_uint_lt(s.misses, 200 / 8); /* about one per 16 blocks */
+    ck_assert_uint_eq(s.dev_reads, 200);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    unlink(path);
+}
+END_TEST
+
 /* ---- image files -------------------------------------------------------------- */
 
 static void tmp_path(char *p, size_t n, const char *tag)
@@ -1428,6 +1501,8 @@ static Suite *blk_suite(void)
     tcase_add_test(tc, dirty_threshold_writes_back_oldest_blocks);
     tcase_add_test(tc, cache_config_is_validated_and_reported);
     tcase_add_test(tc, cache_emits_trace_events);
+    tcase_add_test(tc, write_back_coalesces_runs_of_blocks);
+    tcase_add_test(tc, image_read_ahead_and_coalesced_writes);
     suite_add_tcase(s, tc);
     tc = tcase_create("bad_input");
     tcase_add_test(tc, bad_input_creation);

@@ -26,10 +26,21 @@
 
 #include <sys/types.h>
 
+/* Optional scatter / gather driver calls of the built-in drivers (image:
+ * preadv / pwritev; RAM: direct copies), so a multi-block transfer into
+ * separate cache buffers needs neither a bounce buffer nor a copy. NULL
+ * for caller devices: dev.c then bounces through one contiguous buffer
+ * and the caller's read / write with a count. */
+typedef struct mk__vops {
+    int (*readv)(void *ctx, uint64_t blockno, uint8_t *const *bufs, uint32_t count);
+    int (*writev)(void *ctx, uint64_t blockno, const uint8_t *const *bufs, uint32_t count);
+} mk__vops_t;
+
 struct mk__dev {
     uint64_t handle;
     char name[MK_NAME_MAX + 1];
     mk_blk_ops_t ops; /* private copy */
+    mk__vops_t vops;  /* built-in drivers only */
     void *ctx;
     uint32_t bsize;   /* bytes */
     uint64_t nblocks;
@@ -129,13 +140,22 @@ void mk__dev_put(mk_t *k, struct mk__dev *d);
 /* Driver calls under d->iolock; any failure is MK_EIO. */
 int mk__dev_read(mk_t *k, struct mk__dev *d, uint64_t blockno, void *buf, uint32_t count);
 int mk__dev_write(mk_t *k, struct mk__dev *d, uint64_t blockno, const void *buf);
+/* count consecutive blocks from blockno into / from separate buffers, in
+ * one driver call. MK_EIO on failure (then any of the blocks may or may
+ * not have been transferred), MK_ENOMEM if a bounce buffer was needed and
+ * could not be had (nothing transferred). */
+int mk__dev_readv(mk_t *k, struct mk__dev *d, uint64_t blockno, uint8_t *const *bufs,
+                  uint32_t count);
+int mk__dev_writev(mk_t *k, struct mk__dev *d, uint64_t blockno, const uint8_t *const *bufs,
+                   uint32_t count);
 int mk__dev_sync(mk_t *k, struct mk__dev *d);
 
 /* ---- drivers.c ---- */
-int mk__ram_new(uint32_t bsize, mk_blk_ops_t *ops, void **ctx);
+int mk__ram_new(uint32_t bsize, mk_blk_ops_t *ops, mk__vops_t *vops, void **ctx);
 /* host file identity is returned for the duplicate check */
 int mk__image_new(const char *path, uint32_t bsize, uint64_t *nblocks, uint32_t flags,
-                  mk_blk_ops_t *ops, void **ctx, dev_t *hdev, ino_t *hino);
+                  mk_blk_ops_t *ops, mk__vops_t *vops, void **ctx, dev_t *hdev,
+                  ino_t *hino);
 
 /* ---- policy.c (cache lock held for all) ---- */
 int mk__pol_init(struct mk__blk *c, uint32_t policy);

@@ -340,18 +340,20 @@ static int read_in(mk_t *k, struct mk__dev *d, struct mk__cbuf *b, struct mk__cb
 {
     *ra_ok = false;
     if (n > 0) {
-        size_t bs = d->bsize;
-        uint8_t *tmp = malloc((size_t)(n + 1) * bs);
-        if (tmp != NULL && mk__dev_read(k, d, b->pub.blockno, tmp, n + 1) == 0) {
-            memcpy(b->pub.data, tmp, bs);
-            size_t i = 1;
-            for (struct mk__cbuf *r = chain; r != NULL; r = r->fnext, i++)
-                memcpy(r->pub.data, tmp + i * bs, bs);
-            free(tmp);
-            *ra_ok = true;
-            return 0;
+        /* straight into the buffers (preadv for images) */
+        uint8_t **v = malloc((size_t)(n + 1) * sizeof *v);
+        if (v != NULL) {
+            size_t i = 0;
+            v[i++] = b->pub.data;
+            for (struct mk__cbuf *r = chain; r != NULL; r = r->fnext)
+                v[i++] = r->pub.data;
+            int rc = mk__dev_readv(k, d, b->pub.blockno, v, n + 1);
+            free(v);
+            if (rc == 0) {
+                *ra_ok = true;
+                return 0;
+            }
         }
-        free(tmp);
         /* fall back to the block asked for: a read-ahead block's error is
          * not the caller's */
     }
@@ -484,6 +486,33 @@ void mk__cache_put(mk_t *k, struct mk__cbuf *b)
 
 static struct mk__cbuf *sort_list(struct mk__cbuf *l);
 
+/* Write a list (fnext) of busy buffers sorted by (device, block) without
+ * the lock: each run of consecutive blocks of one device goes out in one
+ * driver call (pwritev for images), as 4.4BSD's cluster_write gathers
+ * delayed writes. Sets every buffer's ioerr. */
+static void write_list(mk_t *k, struct mk__cbuf *list)
+{
+    enum { RUN_MAX = 256 };
+    const uint8_t *v[RUN_MAX];
+    struct mk__cbuf *b = list;
+    while (b != NULL) {
+        struct mk__cbuf *e = b;
+        uint32_t n = 1;
+        v[0] = b->pub.data;
+        while (n < RUN_MAX && e->fnext != NULL && e->fnext->d == b->d &&
+               e->fnext->pub.blockno == e->pub.blockno + 1) {
+            e = e->fnext;
+            v[n++] = e->pub.data;
+        }
+        int r = n == 1 ? mk__dev_write(k, b->d, b->pub.blockno, b->pub.data)
+                       : mk__dev_writev(k, b->d, b->pub.blockno, v, n);
+        struct mk__cbuf *stop = e->fnext;
+        for (struct mk__cbuf *x = b; x != stop; x = x->fnext)
+            x->ioerr = r;
+        b = stop;
+    }
+}
+
 /*
  * Called after an operation that may have dirtied a buffer. When more than
  * dirty_limit buffers are dirty, write back the oldest unpinned ones until
@@ -522,8 +551,7 @@ static void writeback_threshold(mk_t *k)
     list = sort_list(list);
     pthread_mutex_unlock(&c->lock);
     /* b->d stays valid while b is busy: removal waits for busy buffers. */
-    for (b = list; b != NULL; b = b->fnext)
-        b->ioerr = mk__dev_write(k, b->d, b->pub.blockno, b->pub.data);
+    write_list(k, list);
     pthread_mutex_lock(&c->lock);
     for (b = list; b != NULL; b = next) {
         next = b->fnext;
@@ -618,8 +646,7 @@ int mk__cache_flush_dev(mk_t *k, struct mk__dev *d)
         }
         list = sort_list(list);
         pthread_mutex_unlock(&c->lock);
-        for (b = list; b != NULL; b = b->fnext)
-            b->ioerr = mk__dev_write(k, d, b->pub.blockno, b->pub.data);
+        write_list(k, list);
         pthread_mutex_lock(&c->lock);
         for (b = list; b != NULL; b = next) {
             next = b->fnext;

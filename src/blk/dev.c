@@ -80,6 +80,53 @@ int mk__dev_write(mk_t *k, struct mk__dev *d, uint64_t blockno, const void *buf)
     return r == 0 ? 0 : MK_EIO;
 }
 
+int mk__dev_readv(mk_t *k, struct mk__dev *d, uint64_t blockno, uint8_t *const *bufs,
+                  uint32_t count)
+{
+    int r;
+    if (d->vops.readv != NULL) {
+        pthread_mutex_lock(&d->iolock);
+        r = d->vops.readv(d->ctx, blockno, bufs, count);
+        pthread_mutex_unlock(&d->iolock);
+    } else {
+        uint8_t *tmp = malloc((size_t)count * d->bsize);
+        if (tmp == NULL)
+            return MK_ENOMEM;
+        pthread_mutex_lock(&d->iolock);
+        r = d->ops.read(d->ctx, blockno, tmp, count);
+        pthread_mutex_unlock(&d->iolock);
+        if (r == 0)
+            for (uint32_t i = 0; i < count; i++)
+                memcpy(bufs[i], tmp + (size_t)i * d->bsize, d->bsize);
+        free(tmp);
+    }
+    atomic_fetch_add(&k->blk->dev_reads, count);
+    return r == 0 ? 0 : MK_EIO;
+}
+
+int mk__dev_writev(mk_t *k, struct mk__dev *d, uint64_t blockno, const uint8_t *const *bufs,
+                   uint32_t count)
+{
+    int r;
+    if (d->vops.writev != NULL) {
+        pthread_mutex_lock(&d->iolock);
+        r = d->vops.writev(d->ctx, blockno, bufs, count);
+        pthread_mutex_unlock(&d->iolock);
+    } else {
+        uint8_t *tmp = malloc((size_t)count * d->bsize);
+        if (tmp == NULL)
+            return MK_ENOMEM;
+        for (uint32_t i = 0; i < count; i++)
+            memcpy(tmp + (size_t)i * d->bsize, bufs[i], d->bsize);
+        pthread_mutex_lock(&d->iolock);
+        r = d->ops.write(d->ctx, blockno, tmp, count);
+        pthread_mutex_unlock(&d->iolock);
+        free(tmp);
+    }
+    atomic_fetch_add(&k->blk->dev_writes, count);
+    return r == 0 ? 0 : MK_EIO;
+}
+
 int mk__dev_sync(mk_t *k, struct mk__dev *d)
 {
     (void)k;
@@ -103,9 +150,9 @@ static int name_exists(mk_t *k, const char *name)
 
 /* Enter a device into the table. On failure nothing is kept and the
  * caller still owns ctx. */
-static int dev_add(mk_t *k, const char *name, const mk_blk_ops_t *ops, void *ctx,
-                   uint32_t bs, uint64_t nblocks, bool is_image, dev_t hdev, ino_t hino,
-                   mk_dev_t *out)
+static int dev_add(mk_t *k, const char *name, const mk_blk_ops_t *ops,
+                   const mk__vops_t *vops, void *ctx, uint32_t bs, uint64_t nblocks,
+                   bool is_image, dev_t hdev, ino_t hino, mk_dev_t *out)
 {
     struct mk__blk *b = k->blk;
     struct mk__dev *d = calloc(1, sizeof *d);
@@ -118,6 +165,8 @@ static int dev_add(mk_t *k, const char *name, const mk_blk_ops_t *ops, void *ctx
     strcpy(d->name, name); /* length checked by mk__name_check */
     memcpy(&d->ops, ops, sizeof d->ops);
     d->ops.size = sizeof d->ops;
+    if (vops != NULL)
+        d->vops = *vops;
     d->ctx = ctx;
     d->bsize = bs;
     d->nblocks = nblocks;
@@ -177,10 +226,11 @@ MK_API int mk_blk_create_ram(mk_t *k, const char *name, uint32_t block_size,
     if (out == NULL || !geometry_ok(block_size, nblocks))
         return MK_EINVAL;
     mk_blk_ops_t ops;
+    mk__vops_t vops;
     void *ctx;
-    if ((rc = mk__ram_new(block_size, &ops, &ctx)) != 0)
+    if ((rc = mk__ram_new(block_size, &ops, &vops, &ctx)) != 0)
         return rc;
-    rc = dev_add(k, name, &ops, ctx, block_size, nblocks, false, 0, 0, out);
+    rc = dev_add(k, name, &ops, &vops, ctx, block_size, nblocks, false, 0, 0, out);
     if (rc != 0)
         ops.close(ctx);
     return rc;
@@ -204,16 +254,17 @@ MK_API int mk_blk_open_image(mk_t *k, const char *name, const char *path,
     if ((rc = name_exists(k, name)) != 0)
         return rc;
     mk_blk_ops_t ops;
+    mk__vops_t vops;
     void *ctx;
     dev_t hdev;
     ino_t hino;
-    rc = mk__image_new(path, block_size, &nblocks, flags, &ops, &ctx, &hdev, &hino);
+    rc = mk__image_new(path, block_size, &nblocks, flags, &ops, &vops, &ctx, &hdev, &hino);
     if (rc != 0)
         return rc;
     if (!geometry_ok(block_size, nblocks))
         rc = MK_EINVAL;
     else
-        rc = dev_add(k, name, &ops, ctx, block_size, nblocks, true, hdev, hino, out);
+        rc = dev_add(k, name, &ops, &vops, ctx, block_size, nblocks, true, hdev, hino, out);
     if (rc != 0)
         ops.close(ctx);
     return rc;
@@ -231,7 +282,7 @@ MK_API int mk_blk_register(mk_t *k, const char *name, const mk_blk_ops_t *ops, v
     if (ops == NULL || out == NULL || ops->size < sizeof(mk_blk_ops_t) ||
         ops->read == NULL || ops->write == NULL || !geometry_ok(block_size, nblocks))
         return MK_EINVAL;
-    return dev_add(k, name, ops, ctx, block_size, nblocks, false, 0, 0, out);
+    return dev_add(k, name, ops, NULL, ctx, block_size, nblocks, false, 0, 0, out);
 }
 
 /* ---- lookup, info, refs ------------------------------------------------------ */

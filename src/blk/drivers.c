@@ -9,7 +9,8 @@
  *    reads as zeros and a large empty device costs nothing.
  *  - Image: a host file read and written with pread/pwrite at
  *    blockno × block size and made durable with fsync. Reads past the end
- *    of a file that shrank under us return zeros.
+ *    of a file that shrank under us return zeros. Multi-block transfers
+ *    into separate cache buffers use preadv / pwritev (the vops).
  *
  * Sits on core (hash maps) and the host's libc. The callbacks need no lock
  * of their own: dev.c calls the ops of one device under its iolock. The
@@ -21,7 +22,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* ---- RAM ---------------------------------------------------------------- */
@@ -76,6 +79,22 @@ static int ram_write(void *ctx, uint64_t blockno, const void *buf, uint32_t coun
     return 0;
 }
 
+static int ram_readv(void *ctx, uint64_t blockno, uint8_t *const *bufs, uint32_t count)
+{
+    struct ram *r = ctx;
+    for (uint32_t i = 0; i < count; i++)
+        ram_read(r, blockno + i, bufs[i], 1);
+    return 0;
+}
+
+static int ram_writev(void *ctx, uint64_t blockno, const uint8_t *const *bufs, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++)
+        if (ram_write(ctx, blockno + i, bufs[i], 1) != 0)
+            return MK_EIO;
+    return 0;
+}
+
 static void ram_close(void *ctx)
 {
     struct ram *r = ctx;
@@ -87,7 +106,7 @@ static void ram_close(void *ctx)
     free(r);
 }
 
-int mk__ram_new(uint32_t bsize, mk_blk_ops_t *ops, void **ctx)
+int mk__ram_new(uint32_t bsize, mk_blk_ops_t *ops, mk__vops_t *vops, void **ctx)
 {
     struct ram *r = calloc(1, sizeof *r);
     if (r == NULL)
@@ -99,6 +118,8 @@ int mk__ram_new(uint32_t bsize, mk_blk_ops_t *ops, void **ctx)
     ops->read = ram_read;
     ops->write = ram_write;
     ops->close = ram_close;
+    vops->readv = ram_readv;
+    vops->writev = ram_writev;
     *ctx = r;
     return 0;
 }
@@ -149,6 +170,53 @@ static int img_write(void *ctx, uint64_t blockno, const void *buf, uint32_t coun
     return 0;
 }
 
+/* preadv / pwritev of count blocks into / from separate buffers, in
+ * batches of at most IOV_MAX, resuming after short transfers. */
+static int img_vec(struct image *im, uint64_t blockno, uint8_t *const *bufs, uint32_t count,
+                   bool write)
+{
+    enum { BATCH = IOV_MAX < 1024 ? IOV_MAX : 1024 };
+    struct iovec iov[BATCH];
+    uint32_t done = 0; /* whole blocks */
+    size_t part = 0;   /* bytes of block `done` already transferred */
+    while (done < count) {
+        uint32_t n = count - done < BATCH ? count - done : BATCH;
+        for (uint32_t i = 0; i < n; i++) {
+            iov[i].iov_base = bufs[done + i];
+            iov[i].iov_len = im->bsize;
+        }
+        iov[0].iov_base = bufs[done] + part;
+        iov[0].iov_len = im->bsize - part;
+        off_t off = (off_t)((blockno + done) * im->bsize + part);
+        ssize_t got = write ? pwritev(im->fd, iov, (int)n, off) : preadv(im->fd, iov, (int)n, off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 || (got == 0 && write))
+            return MK_EIO;
+        if (got == 0) { /* past the end of a file that shrank: zeros */
+            memset(bufs[done] + part, 0, im->bsize - part);
+            for (uint32_t i = done + 1; i < count; i++)
+                memset(bufs[i], 0, im->bsize);
+            return 0;
+        }
+        size_t g = (size_t)got + part;
+        done += (uint32_t)(g / im->bsize);
+        part = g % im->bsize;
+    }
+    return 0;
+}
+
+static int img_readv(void *ctx, uint64_t blockno, uint8_t *const *bufs, uint32_t count)
+{
+    return img_vec(ctx, blockno, bufs, count, false);
+}
+
+static int img_writev(void *ctx, uint64_t blockno, const uint8_t *const *bufs, uint32_t count)
+{
+    /* img_vec only reads through the pointers when writing */
+    return img_vec(ctx, blockno, (uint8_t *const *)bufs, count, true);
+}
+
 static int img_sync(void *ctx)
 {
     struct image *im = ctx;
@@ -167,7 +235,8 @@ static void img_close(void *ctx)
 }
 
 int mk__image_new(const char *path, uint32_t bsize, uint64_t *nblocks, uint32_t flags,
-                  mk_blk_ops_t *ops, void **ctx, dev_t *hdev, ino_t *hino)
+                  mk_blk_ops_t *ops, mk__vops_t *vops, void **ctx, dev_t *hdev,
+                  ino_t *hino)
 {
     /* Creating needs a size: with nblocks == 0 the file must already exist. */
     int oflags = O_RDWR | O_CLOEXEC;
@@ -215,6 +284,8 @@ int mk__image_new(const char *path, uint32_t bsize, uint64_t *nblocks, uint32_t 
     ops->write = img_write;
     ops->sync = img_sync;
     ops->close = img_close;
+    vops->readv = img_readv;
+    vops->writev = img_writev;
     *ctx = im;
     *hdev = st.st_dev;
     *hino = st.st_ino;

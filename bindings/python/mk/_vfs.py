@@ -229,13 +229,18 @@ class TreeMixin:
 
 class VfsMixin(TreeMixin):
     # -- mounts -----------------------------------------------------------
-    def mount(self, dev, mountpoint, format=False):
+    def mount(self, dev, mountpoint, format=False, flags=0):
         """Mount the file system on ``dev`` at ``mountpoint``. With
         ``format`` a blank device is formatted first (never one holding
-        other data: NotAFileSystem, MK_ENOFS). Busy when taken."""
+        other data: NotAFileSystem, MK_ENOFS). Busy when taken.
+
+        The file system is journaled: a committed transaction left by a
+        crash is replayed here, before anything else. ``flags`` passes
+        further ``MK_MOUNT_*`` bits of vfs.h as they are (unknown bits:
+        MK_EINVAL)."""
         self._call("mk_vfs_mount", self._dev(dev),
                    cv.name(mountpoint, "mountpoint"),
-                   MK_MOUNT_FORMAT if format else 0)
+                   cv.u32(flags, "flags") | (MK_MOUNT_FORMAT if format else 0))
 
     def unmount(self, mountpoint):
         """Flush and unmount. NotFound when nothing is mounted there."""

@@ -1,13 +1,12 @@
 /*
  * mk-img-fsck.c - "mk-img fsck": check (and with --repair, mend) an image.
  *
- * Sits on the public API: mk_fs_fsck() (fs.h) checks every on-disk
- * structure of the unmounted device when the library has it; then the
- * image is mounted and every directory walked and every file read to its
- * end through the VFS (img_check_walk), which catches what a structural
- * check cannot see from the outside (a file whose size and blocks
- * disagree reads short). A library without mk_fs_fsck() (no
- * MK_FSCK_REPAIR in fs.h) gets the mount-and-read check only, and says so.
+ * Sits on the public API: mk_fs_fsck() (fs.h) replays a committed
+ * journal transaction and checks every on-disk structure of the unmounted
+ * device (repairing with --repair); then the image is mounted and every
+ * directory walked and every file read to its end through the VFS
+ * (img_check_walk), which proves the tree is usable the way a program
+ * uses it (a read error or a file that reads short is a problem).
  *
  * Exit codes: 0 clean, 3 problems found (and left, or not all repaired),
  * 7 --repair fixed every problem it found, 1 the check itself failed (I/O).
@@ -18,7 +17,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#ifdef MK_FSCK_REPAIR
 static void fsck_print(const mk_fsck_report_t *r)
 {
     static const struct {
@@ -49,42 +47,39 @@ static void fsck_print(const mk_fsck_report_t *r)
             printf("  %-40s %" PRIu64 "\n", kinds[i].what, v);
     }
 }
-#endif
+
+/* The library's structural check; returns an exit code, sets *repaired. */
+static int fsck_structural(img_t *im, const args_t *a, int *repaired)
+{
+    mk_fsck_report_t r;
+    memset(&r, 0, sizeof r);
+    r.size = sizeof r;
+    int rc = mk_fs_fsck(im->k, im->dev, a->repair ? MK_FSCK_REPAIR : 0, &r);
+    if (rc != 0) {
+        img_report("fsck", im->file, rc);
+        return img_exit_for(rc);
+    }
+    if (!a->o.quiet)
+        fsck_print(&r);
+    if (r.problems > r.repaired) {
+        uint64_t left = r.problems - r.repaired;
+        printf("%s: %" PRIu64 " problem%s found%s\n", im->file, left, left == 1 ? "" : "s",
+               a->repair ? " that could not be repaired" : " (run with --repair)");
+        return IMG_EXIT_CORRUPT;
+    }
+    *repaired = r.repaired != 0;
+    return 0;
+}
 
 int cmd_fsck(args_t *a)
 {
     img_t im;
+    int repaired = 0;
     int ec = img_open(&im, a->argv[0], 0);
+    if (ec == 0)
+        ec = fsck_structural(&im, a, &repaired);
     if (ec != 0)
         return img_close(&im, ec);
-    int repaired = 0;
-#ifdef MK_FSCK_REPAIR
-    {
-        mk_fsck_report_t r;
-        memset(&r, 0, sizeof r);
-        r.size = sizeof r;
-        int rc = mk_fs_fsck(im.k, im.dev, a->repair ? MK_FSCK_REPAIR : 0, &r);
-        if (rc != 0) {
-            img_report("fsck", im.file, rc);
-            return img_close(&im, img_exit_for(rc));
-        }
-        if (!a->o.quiet)
-            fsck_print(&r);
-        if (r.problems > r.repaired) {
-            printf("%s: %" PRIu64 " problem%s found%s\n", im.file, r.problems - r.repaired,
-                   r.problems - r.repaired == 1 ? "" : "s",
-                   a->repair ? " that could not be repaired" : " (run with --repair)");
-            return img_close(&im, IMG_EXIT_CORRUPT);
-        }
-        repaired = r.repaired != 0;
-    }
-#else
-    if (a->repair)
-        img_warn("this libmk has no structural fsck (mk_fs_fsck); --repair cannot repair");
-    if (!a->o.quiet)
-        printf("structural check: not available in this libmk; mounting and reading "
-               "everything\n");
-#endif
     int rc = mk_vfs_mount(im.k, im.dev, "/", 0);
     if (rc != 0) {
         img_report("fsck: mount", im.file, rc);

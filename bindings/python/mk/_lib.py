@@ -9,8 +9,8 @@ raises AttributeError.
 """
 
 import ctypes
-from ctypes import (POINTER, c_char_p, c_int, c_int64, c_size_t, c_uint32,
-                    c_uint64, c_void_p)
+from ctypes import (POINTER, c_char_p, c_int, c_int32, c_int64, c_size_t,
+                    c_uint32, c_uint64, c_void_p)
 
 from . import _loader
 from ._structs import (mk_blk_ops_t, mk_block_info_t, mk_cache_stats_t,
@@ -18,6 +18,7 @@ from ._structs import (mk_blk_ops_t, mk_block_info_t, mk_cache_stats_t,
                        mk_mkfs_opts_t, mk_queue_attr_t, mk_stat_t,
                        mk_statfs_t)
 from ._structs import mk_fsck_report_t  # fs.h
+from ._structs import mk_proc_attr_t  # proc.h
 
 lib, path = _loader.load()
 
@@ -55,6 +56,21 @@ PROTOTYPES = {
     "mk_proc_state": (c_int, [mk_t, pid, P(u32)]),
     "mk_proc_count": (c_int, [mk_t, P(u32)]),
     "mk_proc_list": (c_int, [mk_t, P(pid), u32, P(u32)]),
+    "mk_proc_attr_init": (None, [P(mk_proc_attr_t)]),
+    "mk_proc_spawn": (c_int, [mk_t, pid, P(mk_proc_attr_t), c_void_p,
+                              c_void_p, P(pid)]),
+    "mk_run": (c_int, [mk_t, u64, P(u32)]),
+    "mk_stop": (c_int, [mk_t]),
+    "mk_self": (pid, [mk_t]),
+    "mk_yield": (c_int, [mk_t]),
+    "mk_exit": (c_int, [mk_t, c_int32]),
+    "mk_kill": (c_int, [mk_t, pid]),
+    "mk_wait": (c_int, [mk_t, pid, u64, P(c_int32)]),
+    "mk_sleep": (c_int, [mk_t, u64]),
+    "mk_compute": (c_int, [mk_t, u64]),
+    "mk_proc_set_priority": (c_int, [mk_t, pid, u32]),
+    "mk_proc_priority": (c_int, [mk_t, pid, P(u32), P(u32)]),
+    "mk_proc_cpu_ticks": (c_int, [mk_t, pid, P(u64)]),
     # mem.h
     "mk_heap_create": (c_int, [mk_t, u32, u64, P(h)]),
     "mk_heap_destroy": (c_int, [mk_t, h]),
@@ -97,6 +113,13 @@ PROTOTYPES = {
     "mk_sem_post": (c_int, [mk_t, h]),
     "mk_sem_value": (c_int, [mk_t, h, P(u32)]),
     "mk_sem_delete": (c_int, [mk_t, h]),
+    "mk_mutex_create": (c_int, [mk_t, c_char_p, u32, P(h)]),
+    "mk_mutex_open": (c_int, [mk_t, pid, c_char_p, P(h)]),
+    "mk_mutex_close": (c_int, [mk_t, pid, h]),
+    "mk_mutex_lock": (c_int, [mk_t, pid, h, u64]),
+    "mk_mutex_unlock": (c_int, [mk_t, pid, h]),
+    "mk_mutex_owner": (c_int, [mk_t, h, P(pid), P(u32)]),
+    "mk_mutex_deadlock_report": (c_int, [mk_t, P(pid), P(h), u32, P(u32)]),
     # irq.h (handlers are C function pointers: pass a CFUNCTYPE object)
     "mk_irq_attach": (c_int, [mk_t, u32, c_void_p, c_void_p]),
     "mk_irq_detach": (c_int, [mk_t, u32, c_void_p, c_void_p]),

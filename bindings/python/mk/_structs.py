@@ -31,6 +31,18 @@ class mk_config_t(ctypes.Structure):
     ]
 
 
+# proc.h ----------------------------------------------------------------
+class mk_proc_attr_t(ctypes.Structure):
+    """proc.h ``mk_proc_attr_t`` (attributes of a spawned process)."""
+    _fields_ = [
+        ("size", c_uint32),
+        ("priority", c_uint32),
+        ("stack_size", c_uint64),
+        ("flags", c_uint32),
+        ("reserved", c_uint32),
+    ]
+
+
 def new(struct_type, **fields):
     """An instance of ``struct_type`` with ``size`` set and ``fields`` applied."""
     s = struct_type()

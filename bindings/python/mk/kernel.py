@@ -25,6 +25,9 @@ from ._sync import SyncMixin
 from ._blk import BlkMixin
 from ._vfs import VfsMixin
 from ._trace import TraceMixin
+from ._sched import SchedMixin
+from ._irq import IrqMixin
+from ._rpc import RpcMixin
 
 MK_PID_KERNEL = 0
 MK_PID_MAX = 0x7FFFFFFF
@@ -39,7 +42,7 @@ def version():
 
 
 class Kernel(ProcMixin, MemMixin, IpcMixin, SyncMixin, BlkMixin, VfsMixin,
-             TraceMixin):
+             TraceMixin, SchedMixin, IrqMixin, RpcMixin):
     """One libmk context (``mk_t``).
 
     Keyword arguments set fields of ``mk_config_t`` (``tick_hz``,

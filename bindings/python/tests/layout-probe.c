@@ -26,6 +26,10 @@ int main(void)
     F(mk_config_t, cache_readahead); F(mk_config_t, cache_dirty_pct);
     F(mk_config_t, reserved0);
 
+    S(mk_proc_attr_t); F(mk_proc_attr_t, size); F(mk_proc_attr_t, priority);
+    F(mk_proc_attr_t, stack_size); F(mk_proc_attr_t, flags);
+    F(mk_proc_attr_t, reserved);
+
     S(mk_heap_stats_t); F(mk_heap_stats_t, size); F(mk_heap_stats_t, kind);
     F(mk_heap_stats_t, capacity); F(mk_heap_stats_t, used);
     F(mk_heap_stats_t, free); F(mk_heap_stats_t, largest_free);

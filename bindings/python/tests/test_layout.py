@@ -36,7 +36,7 @@ class TestLayout(unittest.TestCase):
                 self.assertEqual(getattr(mirror, field).offset, int(offset),
                                  "%s.%s" % (name, field))
             seen += 1
-        self.assertEqual(seen, 12)
+        self.assertEqual(seen, 13)
         mirrors = [n for n in dir(_structs)
                    if n.startswith("mk_") and n.endswith("_t")
                    and isinstance(getattr(_structs, n), type)

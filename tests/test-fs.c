@@ -710,6 +710,62 @@ START_TEST(out_of_inodes)
 }
 END_TEST
 
+START_TEST(sparse_4gib_file)
+{
+    /* A 4 GiB file on a 4 MiB device: one block at 4 GiB - 4 KiB, holes
+     * before it read as zeros, sizes and block counts right, and it all
+     * survives a remount and a truncate back to nothing. */
+    mk_t *k = new_kernel();
+    mk_dev_t d = new_ram(k, "ram0", 4096, 1024);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", MK_MOUNT_FORMAT), 0);
+    mk_statfs_t before = get_statfs(k, "/");
+    const uint64_t end = (uint64_t)4 << 30;
+    uint8_t blk[4096], rd[8192];
+    fill(blk, sizeof blk, end - 4096, 7);
+    mk_fd_t fd;
+    size_t n;
+    ck_assert_int_eq(mk_vfs_open(k, MK_PID_KERNEL, "/sparse", MK_O_RDWR | MK_O_CREAT, &fd), 0);
+    ck_assert_int_eq(mk_vfs_pwrite(k, MK_PID_KERNEL, fd, blk, sizeof blk, end - 4096, &n), 0);
+    ck_assert_uint_eq(n, sizeof blk);
+    ck_assert_int_eq(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    mk_fsck_report_t r;
+    r.size = sizeof r;
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &r), 0);
+    ck_assert_uint_eq(r.problems, 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    mk_stat_t st;
+    st.size = sizeof st;
+    ck_assert_int_eq(mk_vfs_stat(k, "/sparse", &st), 0);
+    ck_assert_uint_eq(st.bytes, end);
+    ck_assert_uint_eq(st.blocks, 3); /* data + indirect + double indirect */
+    ck_assert_int_eq(mk_vfs_open(k, MK_PID_KERNEL, "/sparse", MK_O_RDONLY, &fd), 0);
+    ck_assert_int_eq(mk_vfs_pread(k, MK_PID_KERNEL, fd, rd, sizeof rd, end - 8192, &n), 0);
+    ck_assert_uint_eq(n, sizeof rd);
+    for (size_t i = 0; i < 4096; i++)
+        ck_assert_uint_eq(rd[i], 0); /* a hole */
+    ck_assert(memcmp(rd + 4096, blk, 4096) == 0);
+    ck_assert_int_eq(mk_vfs_pread(k, MK_PID_KERNEL, fd, rd, sizeof rd, (uint64_t)1 << 31, &n), 0);
+    ck_assert_uint_eq(n, sizeof rd);
+    for (size_t i = 0; i < sizeof rd; i++)
+        ck_assert_uint_eq(rd[i], 0);
+    ck_assert_int_eq(mk_vfs_pread(k, MK_PID_KERNEL, fd, rd, sizeof rd, end, &n), 0);
+    ck_assert_uint_eq(n, 0); /* at the end */
+    ck_assert_int_eq(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+    ck_assert_int_eq(mk_vfs_truncate(k, "/sparse", 0), 0);
+    ck_assert_int_eq(mk_vfs_stat(k, "/sparse", &st), 0);
+    ck_assert_uint_eq(st.bytes, 0);
+    ck_assert_uint_eq(st.blocks, 0);
+    ck_assert_int_eq(mk_vfs_unlink(k, "/sparse"), 0);
+    mk_statfs_t after = get_statfs(k, "/");
+    ck_assert_uint_eq(after.free_blocks, before.free_blocks);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &r), 0);
+    ck_assert_uint_eq(r.problems, 0);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 static Suite *fs_suite(void)
 {
     Suite *s = suite_create("fs");
@@ -732,6 +788,7 @@ static Suite *fs_suite(void)
     tcase_add_test(tc, garbage_metadata_never_crashes);
     tcase_add_test(tc, full_device_enospc_then_recovers);
     tcase_add_test(tc, out_of_inodes);
+    tcase_add_test(tc, sparse_4gib_file);
     suite_add_tcase(s, tc);
     return s;
 }

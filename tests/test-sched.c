@@ -54,6 +54,13 @@ static int32_t reap(mk_t *k, mk_pid_t pid)
     return st;
 }
 
+static int body_nop_sched(mk_t *k, void *arg)
+{
+    (void)k;
+    (void)arg;
+    return 0;
+}
+
 /* ---- basics ------------------------------------------------------------ */
 
 struct log {
@@ -532,6 +539,69 @@ START_TEST(kill_from_host_ends_blocked_bodies)
 }
 END_TEST
 
+static int body_queue_waiter(mk_t *k, void *arg)
+{
+    mk_queue_t q = *(mk_queue_t *)arg;
+    char buf[8];
+    uint32_t tag;
+    size_t len;
+    if (mk_self(k) % 2)
+        return mk_queue_recv(k, q, 0, &tag, buf, sizeof buf, &len, MK_FOREVER);
+    if (mk_self(k) % 3 == 0)
+        return mk_queue_send(k, q, 1, "z", 1, MK_FOREVER); /* queue is full */
+    return mk_mbox_recv(k, mk_self(k), &tag, buf, sizeof buf, &len, MK_FOREVER);
+}
+
+START_TEST(kill_bodies_waiting_in_queues_and_before_they_run)
+{
+    LOOP_FLAGS();
+    mk_t *k = mk_new(0);
+    mk_queue_t q, full;
+    mk_queue_attr_t qa;
+    mk_queue_attr_init(&qa);
+    qa.capacity = 1;
+    ck_assert_int_eq(mk_queue_create(k, "wq", NULL, &q), 0);
+    ck_assert_int_eq(mk_queue_create(k, "full", &qa, &full), 0);
+    ck_assert_int_eq(mk_queue_send(k, full, 0, "f", 1, MK_NO_WAIT), 0);
+    /* pids 1..6 (fresh context): odd ones receive from q, 2 and 4 from
+     * their mailboxes, 6 sends to the full queue */
+    mk_pid_t p[6];
+    for (int i = 0; i < 6; i++) {
+        p[i] = spawn(k, 0, body_queue_waiter, i == 5 ? &full : &q);
+        ck_assert_uint_eq(p[i], (mk_pid_t)i + 1);
+    }
+    /* a process killed before it ever ran ends at once */
+    mk_pid_t never = spawn(k, 0, body_nop_sched, NULL);
+    ck_assert_int_eq(mk_kill(k, never), 0);
+    uint32_t st;
+    ck_assert_int_eq(mk_proc_state(k, never, &st), 0);
+    ck_assert_uint_eq(st, MK_PROC_ZOMBIE);
+    ck_assert_int_eq(reap(k, never), -1);
+    ck_assert_int_eq(mk_run(k, 50, NULL), 0);
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(mk_proc_state(k, p[i], &st), 0);
+        ck_assert_uint_eq(st, MK_PROC_BLOCKED);
+        ck_assert_int_eq(mk_kill(k, p[i]), 0);
+    }
+    ck_assert_uint_eq(run_all(k), MK_RUN_DONE);
+    for (int i = 0; i < 6; i++) {
+        ck_assert_int_eq(reap(k, p[i]), -1);
+        ck_assert_int_eq(mk_mbox_count(k, p[i], &st), MK_ENOENT); /* mailbox gone */
+    }
+    /* the queues hold nobody any more: traffic works as before */
+    char b[4];
+    uint32_t tag;
+    size_t len;
+    ck_assert_int_eq(mk_queue_send(k, q, 7, "ok", 2, MK_NO_WAIT), 0);
+    ck_assert_int_eq(mk_queue_recv(k, q, 0, &tag, b, sizeof b, &len, MK_NO_WAIT), 0);
+    ck_assert_uint_eq(tag, 7);
+    ck_assert_int_eq(mk_queue_recv(k, full, 0, &tag, b, sizeof b, &len, MK_NO_WAIT), 0);
+    ck_assert_uint_eq(tag, 0);
+    ck_assert_int_eq(mk_queue_recv(k, full, 0, &tag, b, sizeof b, &len, MK_NO_WAIT), MK_EAGAIN);
+    mk_destroy(k);
+}
+END_TEST
+
 /* ---- run limits, stop ------------------------------------------------------- */
 
 static int body_stopper(mk_t *k, void *arg)
@@ -938,6 +1008,7 @@ static Suite *sched_suite(void)
         tcase_add_loop_test(tc, kill_wakes_a_sleeper_and_wait_reaps_children, i, i + 1);
         tcase_add_loop_test(tc, wait_times_out_in_ticks, i, i + 1);
         tcase_add_loop_test(tc, kill_from_host_ends_blocked_bodies, i, i + 1);
+        tcase_add_loop_test(tc, kill_bodies_waiting_in_queues_and_before_they_run, i, i + 1);
         tcase_add_loop_test(tc, run_stops_on_limit_and_request_and_resumes, i, i + 1);
         tcase_add_loop_test(tc, blocking_calls_time_out_in_ticks, i, i + 1);
         tcase_add_loop_test(tc, host_thread_posts_what_a_body_waits_for, i, i + 1);

@@ -56,17 +56,17 @@ extern "C" {
  * @since 1.0
  */
 typedef enum mk_proc_state {
-    /** Runnable, waiting for the simulated CPU (the state of every process
-     *  in this version). */
+    /** Runnable, waiting for the simulated CPU (a process without body
+     *  stays in this state). */
     MK_PROC_READY = 1,
-    /** Running on the simulated CPU (reserved for scheduled bodies). */
+    /** Running on the simulated CPU (the body mk_run() executes now). */
     MK_PROC_RUNNING,
-    /** Blocked on an object: semaphore, mutex, message (reserved for
-     *  scheduled bodies). */
+    /** Body blocked on an object: semaphore, mutex, message, child. */
     MK_PROC_BLOCKED,
-    /** Sleeping for a number of ticks (reserved for scheduled bodies). */
+    /** Body sleeping for a number of ticks (mk_sleep()). */
     MK_PROC_SLEEPING,
-    /** Exited, waiting to be joined (reserved for scheduled bodies). */
+    /** Body ended and everything it owned released; waits to be reaped
+     *  by mk_wait() or mk_proc_destroy(). */
     MK_PROC_ZOMBIE
 } mk_proc_state_t;
 

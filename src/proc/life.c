@@ -140,6 +140,15 @@ int mk__sched_kill(mk_t *k, mk_pid_t pid, int status)
         pthread_mutex_unlock(&p->lock);
         return 0;
     }
+    if (!pcb->started && pcb->state == MK_PROC_READY) {
+        /* Never ran: nothing on its stack, end it now. */
+        mk__rq_remove(p, pcb);
+        pcb->ended = true;
+        pcb->status = -1;
+        mk__sched_finish(k, pcb);
+        pthread_mutex_unlock(&p->lock);
+        return 0;
+    }
     mk__sched_ready_locked(k, pcb, MK_EDESTROYED);
     pthread_mutex_unlock(&p->lock);
     return 0;

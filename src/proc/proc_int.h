@@ -124,6 +124,10 @@ void mk__body_die(mk_t *k, struct mk__pcb *self, int32_t status);
 struct mk__pcb *mk__pcb_get(struct mk__proc *p, mk_pid_t pid);
 void mk__pcb_free(struct mk__pcb *pcb);
 void mk__sched_fini_bodies(mk_t *k);
+/* A body ended (or was killed before it ever ran): release its stack or
+ * thread, run the exit hooks, make it a zombie, wake mk_wait callers.
+ * Lock held on entry and on return (released inside). */
+void mk__sched_finish(mk_t *k, struct mk__pcb *pcb);
 int mk__fiber_make(struct mk__pcb *pcb, size_t size);
 void mk__prio_update(mk_t *k, struct mk__pcb *pcb);
 

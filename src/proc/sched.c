@@ -515,7 +515,7 @@ static void mk__dispatch(mk_t *k, struct mk__pcb *pcb, mk_pid_t prev)
 
 /* A body ended: release its stack or thread, run the exit hooks, make it
  * a zombie and wake whoever waits for it. Lock held; released inside. */
-static void mk__finish(mk_t *k, struct mk__pcb *pcb)
+void mk__sched_finish(mk_t *k, struct mk__pcb *pcb)
 {
     struct mk__proc *p = k->proc;
     if (pcb->thread_made) {
@@ -610,7 +610,7 @@ int mk_run(mk_t *k, uint64_t max_ticks, uint32_t *reason)
         mk__dispatch(k, pcb, prev);
         prev = pcb->pid;
         if (pcb->ended) {
-            mk__finish(k, pcb);
+            mk__sched_finish(k, pcb);
             prev = 0;
         }
     }

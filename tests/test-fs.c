@@ -766,6 +766,131 @@ START_TEST(sparse_4gib_file)
 }
 END_TEST
 
+/* Quiet checks for loops of 10^5 (Check writes a pipe per ck_assert). */
+#define QEQ(a, b)                                                                      \
+    do {                                                                               \
+        long long q_a_ = (long long)(a), q_b_ = (long long)(b);                        \
+        if (q_a_ != q_b_)                                                              \
+            ck_abort_msg("line %d: %s == %lld, expected %lld", __LINE__, #a, q_a_, q_b_); \
+    } while (0)
+
+static int lookup_ino(mk_t *k, const char *path, uint64_t *ino)
+{
+    mk_stat_t st;
+    st.size = sizeof st;
+    int rc = mk_vfs_stat(k, path, &st);
+    if (rc == 0)
+        *ino = st.ino;
+    return rc;
+}
+
+START_TEST(directory_of_100000_entries)
+{
+    /* Large enough that lookups and creates go through the directory's
+     * hash index: every name is found, absent names are not, freed slots
+     * are reused, renames and unlinks keep the index exact, and it all
+     * survives a remount (the index is rebuilt) and an fsck. */
+    enum { N = 100000 };
+    mk_t *k = new_kernel();
+    mk_dev_t d = new_ram(k, "big", 4096, 16384); /* 64 MiB, sparse */
+    mk_mkfs_opts_t o;
+    mk_mkfs_opts_init(&o);
+    o.inodes = N + 100;
+    ck_assert_int_eq(mk_fs_mkfs(k, d, &o), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    ck_assert_int_eq(mk_vfs_mkdir(k, "/big"), 0);
+    uint64_t *inos = malloc(N * sizeof *inos);
+    ck_assert_ptr_nonnull(inos);
+    char p[64];
+    for (int i = 0; i < N; i++) {
+        snprintf(p, sizeof p, "/big/f%06d", i);
+        mk_fd_t fd;
+        QEQ(mk_vfs_open(k, MK_PID_KERNEL, p, MK_O_WRONLY | MK_O_CREAT | MK_O_EXCL, &fd), 0);
+        QEQ(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+    }
+    snprintf(p, sizeof p, "/big/f%06d", 4242);
+    mk_fd_t fd;
+    ck_assert_int_eq(mk_vfs_open(k, MK_PID_KERNEL, p, MK_O_WRONLY | MK_O_CREAT | MK_O_EXCL, &fd),
+                     MK_EEXIST);
+    for (int i = 0; i < N; i++) {
+        snprintf(p, sizeof p, "/big/f%06d", i);
+        QEQ(lookup_ino(k, p, &inos[i]), 0);
+    }
+    uint64_t x;
+    ck_assert_int_eq(lookup_ino(k, "/big/f100000", &x), MK_ENOENT);
+    ck_assert_int_eq(lookup_ino(k, "/big/g000001", &x), MK_ENOENT);
+    mk_stat_t st;
+    st.size = sizeof st;
+    ck_assert_int_eq(mk_vfs_stat(k, "/big", &st), 0);
+    ck_assert_uint_eq(st.bytes, (uint64_t)(N + 2) * 64);
+
+    /* Unlink every 10th, rename every 10th + 1, create 5000 new names
+     * (they take the freed slots: the directory does not grow). */
+    for (int i = 0; i < N; i += 10) {
+        snprintf(p, sizeof p, "/big/f%06d", i);
+        QEQ(mk_vfs_unlink(k, p), 0);
+        char q[64], r[64];
+        snprintf(q, sizeof q, "/big/f%06d", i + 1);
+        snprintf(r, sizeof r, "/big/r%06d", i + 1);
+        QEQ(mk_vfs_rename(k, q, r), 0);
+    }
+    for (int i = 0; i < N / 20; i++) {
+        snprintf(p, sizeof p, "/big/n%06d", i);
+        QEQ(mk_vfs_open(k, MK_PID_KERNEL, p, MK_O_WRONLY | MK_O_CREAT | MK_O_EXCL, &fd), 0);
+        QEQ(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+    }
+    ck_assert_int_eq(mk_vfs_stat(k, "/big", &st), 0);
+    ck_assert_uint_eq(st.bytes, (uint64_t)(N + 2) * 64);
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < N; i++) {
+            snprintf(p, sizeof p, "/big/f%06d", i);
+            if (i % 10 == 0) {
+                QEQ(lookup_ino(k, p, &x), MK_ENOENT);
+            } else if (i % 10 == 1) {
+                QEQ(lookup_ino(k, p, &x), MK_ENOENT);
+                snprintf(p, sizeof p, "/big/r%06d", i);
+                QEQ(lookup_ino(k, p, &x), 0);
+                QEQ(x, inos[i]);
+            } else {
+                QEQ(lookup_ino(k, p, &x), 0);
+                QEQ(x, inos[i]);
+            }
+        }
+        for (int i = 0; i < N / 20; i++) {
+            snprintf(p, sizeof p, "/big/n%06d", i);
+            QEQ(lookup_ino(k, p, &x), 0);
+        }
+        /* Second pass after a remount: the index is built again. */
+        ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+        if (pass == 0) {
+            mk_fsck_report_t r;
+            r.size = sizeof r;
+            ck_assert_int_eq(mk_fs_fsck(k, d, 0, &r), 0);
+            ck_assert_uint_eq(r.problems, 0);
+            ck_assert_uint_eq(r.files, N - N / 10 + N / 20);
+            ck_assert_uint_eq(r.dirs, 2);
+        }
+        ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    }
+    /* readdir sees every name exactly once. */
+    ck_assert_int_eq(mk_vfs_open(k, MK_PID_KERNEL, "/big", MK_O_RDONLY | MK_O_DIRECTORY, &fd), 0);
+    long seen = 0;
+    for (;;) {
+        mk_dirent_t e;
+        e.size = sizeof e;
+        uint32_t got = 0;
+        QEQ(mk_vfs_readdir(k, MK_PID_KERNEL, fd, &e, &got), 0);
+        if (!got)
+            break;
+        seen++;
+    }
+    ck_assert_int_eq(seen, 2 + N - N / 10 + N / 20);
+    ck_assert_int_eq(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+    free(inos);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 static Suite *fs_suite(void)
 {
     Suite *s = suite_create("fs");
@@ -789,6 +914,7 @@ static Suite *fs_suite(void)
     tcase_add_test(tc, full_device_enospc_then_recovers);
     tcase_add_test(tc, out_of_inodes);
     tcase_add_test(tc, sparse_4gib_file);
+    tcase_add_test(tc, directory_of_100000_entries);
     suite_add_tcase(s, tc);
     return s;
 }

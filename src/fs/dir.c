@@ -1,8 +1,9 @@
 /*
  * dir.c - directories and names: fixed-size entries (fs_format.h) stored in
  * a directory inode's data blocks, searched linearly as in xv6's dirlookup
- * (hashed directories are a later format version), and the name operations
- * built on them: create, unlink, rmdir, rename, readdir.
+ * when small and through an in-memory hash index when large (dindex.c; every
+ * entry written here is reported to it), and the name operations built on
+ * them: create, unlink, rmdir, rename, readdir.
  *
  * Sits on inode.c and the buffer cache. The caller serialises calls on one
  * mk__fs (fs.h). Each operation re-reads the inodes it changes, so two
@@ -131,13 +132,21 @@ static int mk__dget(struct mk__fs *fs, uint32_t dino, struct mk__dinode *d)
     return 0;
 }
 
-/* Find name in directory d: 0 with *ino and *slot (entry index), or
- * MK_ENOENT. */
-static int mk__dlookup(struct mk__fs *fs, const struct mk__dinode *d, const char *name,
-                       size_t len, uint32_t *ino, uint64_t *slot)
+/* Find name in directory dino (inode d): 0 with *ino and *slot (entry
+ * index), or MK_ENOENT. Large directories go through their hash index
+ * (dindex.c), small ones are scanned. */
+static int mk__dlookup(struct mk__fs *fs, uint32_t dino, const struct mk__dinode *d,
+                       const char *name, size_t len, uint32_t *ino, uint64_t *slot)
 {
-    struct mk__find f = {name, len, 0};
     uint64_t at = 0;
+    struct mk__dix *x = mk__dix_get(fs, dino, d);
+    if (x != NULL) {
+        int rc = mk__dix_find(fs, x, d, name, len, ino, &at);
+        if (rc == 0 && slot != NULL)
+            *slot = at;
+        return rc;
+    }
+    struct mk__find f = {name, len, 0};
     int rc = mk__dir_scan(fs, d, 0, mk__find_name, &f, &at);
     if (rc < 0)
         return rc;
@@ -157,7 +166,14 @@ static int mk__dset(struct mk__fs *fs, uint32_t dino, uint64_t slot, uint32_t in
     int rc = mk__iread(fs, dino, &d);
     if (rc != 0)
         return rc;
-    uint8_t ent[DE];
+    uint8_t ent[DE], old[DE];
+    memset(old, 0, DE);
+    bool indexed = mk__dix_has(fs, dino);
+    if (indexed && slot * DE < d.size) {
+        size_t got;
+        if ((rc = mk__iread_bytes(fs, &d, slot * DE, old, DE, &got)) != 0)
+            return rc;
+    }
     if (ino == 0)
         memset(ent, 0, DE);
     else
@@ -166,6 +182,8 @@ static int mk__dset(struct mk__fs *fs, uint32_t dino, uint64_t slot, uint32_t in
     rc = mk__iwrite_bytes(fs, &d, slot * DE, ent, DE, &n);
     if (rc == 0 && n != DE)
         rc = MK_ENOSPC; /* only an append can fall short; nothing is named */
+    if (rc == 0 && indexed)
+        mk__dix_note(fs, dino, slot, old, ino, name, len);
     int wrc = mk__iwrite(fs, dino, &d);
     return rc != 0 ? rc : wrc;
 }
@@ -179,6 +197,12 @@ static int mk__dadd(struct mk__fs *fs, uint32_t dino, const char *name, size_t l
     if (rc != 0)
         return rc;
     uint64_t slot = 0;
+    struct mk__dix *x = mk__dix_get(fs, dino, &d);
+    if (x != NULL) {
+        if (!mk__dix_take_free(x, &slot))
+            slot = d.size / DE;
+        return mk__dset(fs, dino, slot, ino, name, len);
+    }
     rc = mk__dir_scan(fs, &d, 2, mk__find_free, NULL, &slot);
     if (rc < 0)
         return rc;
@@ -204,6 +228,7 @@ static int mk__ilink(struct mk__fs *fs, uint32_t ino, int delta)
 /* Free a directory inode (its blocks too), ignoring link counts. */
 static int mk__dfree(struct mk__fs *fs, uint32_t ino)
 {
+    mk__dix_drop(fs, ino);
     struct mk__dinode di;
     int rc = mk__iread(fs, ino, &di);
     if (rc != 0)
@@ -227,7 +252,7 @@ int mk__fs_lookup(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
     int rc = mk__dget(fs, dir, &d);
     if (rc != 0)
         return rc;
-    return mk__dlookup(fs, &d, name, len, ino, NULL);
+    return mk__dlookup(fs, dir, &d, name, len, ino, NULL);
 }
 
 int mk__fs_create(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
@@ -244,7 +269,7 @@ int mk__fs_create(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
     if (rc != 0)
         return rc;
     uint32_t ino;
-    rc = mk__dlookup(fs, &d, name, len, &ino, NULL);
+    rc = mk__dlookup(fs, dir, &d, name, len, &ino, NULL);
     if (rc == 0)
         return MK_EEXIST;
     if (rc != MK_ENOENT)
@@ -281,7 +306,7 @@ int mk__fs_create(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
         uint64_t slot;
         struct mk__dinode pd;
         if (mk__iread(fs, dir, &pd) == 0 &&
-            mk__dlookup(fs, &pd, name, len, &dummy, &slot) == 0 && dummy == ino)
+            mk__dlookup(fs, dir, &pd, name, len, &dummy, &slot) == 0 && dummy == ino)
             mk__dset(fs, dir, slot, 0, NULL, 0);
         mk__dfree(fs, ino);
         return rc;
@@ -303,7 +328,7 @@ int mk__fs_unlink(struct mk__fs *fs, uint32_t dir, const char *name, size_t len)
         return MK_EISDIR;
     uint32_t ino;
     uint64_t slot;
-    rc = mk__dlookup(fs, &d, name, len, &ino, &slot);
+    rc = mk__dlookup(fs, dir, &d, name, len, &ino, &slot);
     if (rc != 0)
         return rc;
     rc = mk__iread(fs, ino, &di);
@@ -341,7 +366,7 @@ int mk__fs_rmdir(struct mk__fs *fs, uint32_t dir, const char *name, size_t len)
         return MK_EINVAL;
     uint32_t ino;
     uint64_t slot;
-    rc = mk__dlookup(fs, &d, name, len, &ino, &slot);
+    rc = mk__dlookup(fs, dir, &d, name, len, &ino, &slot);
     if (rc != 0)
         return rc;
     rc = mk__dget(fs, ino, &di);
@@ -398,7 +423,7 @@ int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t fl
         return rc;
     uint32_t sino, tino = 0;
     uint64_t sslot, tslot = 0;
-    rc = mk__dlookup(fs, &fd, fname, flen, &sino, &sslot);
+    rc = mk__dlookup(fs, fdir, &fd, fname, flen, &sino, &sslot);
     if (rc != 0)
         return rc;
     if (fdir == tdir && flen == tlen && memcmp(fname, tname, flen) == 0)
@@ -415,7 +440,7 @@ int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t fl
         if (inside)
             return MK_EINVAL;
     }
-    rc = mk__dlookup(fs, &td, tname, tlen, &tino, &tslot);
+    rc = mk__dlookup(fs, tdir, &td, tname, tlen, &tino, &tslot);
     if (rc != 0 && rc != MK_ENOENT)
         return rc;
     bool replace = rc == 0;
@@ -467,7 +492,7 @@ int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t fl
             return rc;
         uint32_t old;
         uint64_t dslot;
-        rc = mk__dlookup(fs, &s2, "..", 2, &old, &dslot);
+        rc = mk__dlookup(fs, sino, &s2, "..", 2, &old, &dslot);
         if (rc != 0)
             return rc == MK_ENOENT ? MK_ECORRUPT : rc;
         rc = mk__dset(fs, sino, dslot, tdir, "..", 2);

@@ -56,6 +56,19 @@ struct mk__jnl {
     uint64_t commits, overflows;
 };
 
+/* dindex.c: hash index of one large directory (a cache; see there). */
+#define MK__DIX_MAX 8     /* directories indexed per mounted fs */
+#define MK__DIX_MIN 128u  /* entries below which a scan is as good */
+struct mk__dix {
+    uint32_t ino;       /* directory inode, 0 = unused */
+    uint64_t used;      /* LRU clock */
+    uint64_t *keys;     /* name hash (0 empty, 1 deleted) */
+    uint64_t *slots;    /* entry index of the name */
+    size_t cap, n, tomb;
+    uint64_t *freev;    /* free entry slots (a stack) */
+    size_t nfree, freecap;
+};
+
 struct mk__fs {
     mk_t *k;
     uint64_t dev;
@@ -69,7 +82,21 @@ struct mk__fs {
     struct mk__jnl j;   /* journal.c */
     struct mk__fbuf fbs[MK__FB_SLOTS];
     bool sb_dirty;      /* superblock to be logged with the next commit */
+    struct mk__dix dix[MK__DIX_MAX];
+    uint64_t dix_clock;
 };
+
+/* dindex.c */
+struct mk__dix *mk__dix_get(struct mk__fs *fs, uint32_t dino, const struct mk__dinode *d);
+int mk__dix_find(struct mk__fs *fs, struct mk__dix *x, const struct mk__dinode *d,
+                 const char *name, size_t len, uint32_t *ino, uint64_t *slot);
+bool mk__dix_take_free(struct mk__dix *x, uint64_t *slot);
+/* Entry `slot` of dino changes from `old` (DE raw bytes) to (ino, name). */
+void mk__dix_note(struct mk__fs *fs, uint32_t dino, uint64_t slot, const uint8_t *old,
+                  uint32_t ino, const char *name, size_t len);
+bool mk__dix_has(const struct mk__fs *fs, uint32_t dino);
+void mk__dix_drop(struct mk__fs *fs, uint32_t dino);
+void mk__dix_drop_all(struct mk__fs *fs);
 
 /* super.c: mount without marking the superblock (rw = false: fsck). */
 int mk__fs_open(mk_t *k, uint64_t dev, bool rw, uint32_t *replayed, struct mk__fs **out);

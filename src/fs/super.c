@@ -373,13 +373,13 @@ int mk__fs_unmount(struct mk__fs *fs)
         return rc;
     }
     mk__blk_invalidate(fs->k, fs->dev);
-    mk__jnl_close(fs);
-    free(fs);
+    mk__fs_free(fs);
     return 0;
 }
 
 void mk__fs_free(struct mk__fs *fs)
 {
+    mk__dix_drop_all(fs);
     mk__jnl_close(fs);
     free(fs);
 }

@@ -49,7 +49,11 @@ struct mk__dev {
     ino_t host_ino;
     /* devlock: */
     uint32_t users;   /* mk__blk_ref (mounts) */
-    uint32_t refs;    /* calls in progress + pinned buffers */
+    /* calls in progress + pinned buffers: taken under devlock (after the
+     * handle lookup and the removing check), dropped without it (an
+     * atomic decrement: removal, under devlock, can only see a stale
+     * higher count and answer MK_EBUSY, which is what "in use" means) */
+    _Atomic uint32_t refs;
     bool removing;
     /* iolock: serialises ops.* calls */
     pthread_mutex_t iolock;

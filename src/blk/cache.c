@@ -808,6 +808,27 @@ MK_API int mk_blk_read(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset,
     int rc = io_begin(k, dev, blockno, offset, buf, len, &d);
     if (rc != 0)
         return rc;
+    /* Fast path, one lock hold: a cached block whose bytes are valid is
+     * copied out without being pinned. */
+    struct mk__blk *c = k->blk;
+    pthread_mutex_lock(&c->lock);
+    b = mk__hmap_get(&d->bufs, blockno);
+    if (b != NULL && !(b->busy && b->reading)) {
+        c->hits++;
+        mk__trace_emit(k, MK_EV_CACHE_HIT, MK_PID_KERNEL, d->handle, blockno);
+        if (b->ra) {
+            b->ra = false;
+            c->ra_hits++;
+        }
+        mk__pol_hit(c, b);
+        d->seq_next = blockno + 1;
+        if (len > 0)
+            memcpy(buf, b->pub.data + offset, len);
+        pthread_mutex_unlock(&c->lock);
+        mk__dev_put(k, d);
+        return 0;
+    }
+    pthread_mutex_unlock(&c->lock);
     if ((rc = mk__cache_get(k, d, blockno, 0, &b)) == 0) {
         /* Copy under the cache lock so that a concurrent mk_blk_write of
          * the same block is seen whole or not at all. */

@@ -7,7 +7,8 @@
  * Every device is a callback table plus a context (littlefs's lfs_config
  * model); RAM and image devices are the built-in drivers of drivers.c.
  *
- * Locks: blk->devlock guards the table and each device's users, refs and
+ * Locks: blk->devlock guards the table and each device's users, refs (taken
+ * under it, dropped atomically without it) and
  * removing fields; it is never held while calling the cache or a driver.
  * d->iolock serialises one device's driver callbacks. A device handle is
  * generation-tagged (MK__H_DEV), so a removed device's handle is refused
@@ -55,9 +56,8 @@ int mk__dev_get(mk_t *k, uint64_t h, struct mk__dev **out)
 
 void mk__dev_put(mk_t *k, struct mk__dev *d)
 {
-    pthread_mutex_lock(&k->blk->devlock);
-    d->refs--;
-    pthread_mutex_unlock(&k->blk->devlock);
+    (void)k;
+    atomic_fetch_sub(&d->refs, 1); /* see struct mk__dev: no lock needed */
 }
 
 /* ---- driver calls ----------------------------------------------------------- */

@@ -98,6 +98,37 @@ class TestBlk(KernelTest):
                 self.assertEqual(d.read(n), bytes([n + 1]) * 512)
             self.assertGreaterEqual(k.cache_stats()["evictions"], 2)
 
+    def test_cache_policy_readahead_and_threshold_stats(self):
+        cfg = self.k.config()
+        self.assertEqual(cfg["cache_policy"], 2)         # 2Q by default
+        self.assertEqual(cfg["cache_readahead"], 16)
+        self.assertEqual(cfg["cache_dirty_pct"], 50)
+        st = self.k.cache_stats()
+        self.assertEqual((st["policy"], st["policy_name"]), (2, "2q"))
+        self.assertEqual(st["dirty_limit"], 512)
+        with mk.Kernel(cache_blocks=64, cache_policy=1, cache_readahead=8,
+                       cache_dirty_pct=25) as k:
+            drv = Recorder(512)
+            d = k.blk_register("/dev/ra", drv, 128, 512)
+            for n in range(32):                          # sequential pass
+                d.read(n)
+            st = k.cache_stats()
+            self.assertEqual((st["policy"], st["policy_name"]), (1, "lru"))
+            self.assertEqual(st["readahead"], 8)
+            self.assertGreater(st["ra_reads"], 0)
+            self.assertGreater(st["ra_hits"], 0)
+            self.assertLess(drv.reads, 32)               # fewer driver calls
+            self.assertEqual(st["dev_reads"], 1 + 4 * 8)  # 0, then 1..8, …, 25..32
+            for n in range(40, 57):                      # 17 dirty > 16
+                d.write(n, bytes([n]) * 512)
+            st = k.cache_stats()
+            self.assertEqual(st["dirty_limit"], 16)
+            self.assertGreater(st["threshold_writebacks"], 0)
+            self.assertEqual(drv.blocks[40], bytes([40]) * 512)
+        self.assertMkError(mk.MK_EINVAL, mk.Kernel, cache_policy=3)
+        self.assertMkError(mk.MK_EINVAL, mk.Kernel, cache_readahead=1025)
+        self.assertMkError(mk.MK_EINVAL, mk.Kernel, cache_dirty_pct=101)
+
     def test_errors(self):
         d = self.k.blk_create_ram("dev", 4, 512)
         self.assertMkError(mk.MK_EEXIST, self.k.blk_create_ram, "dev", 4)

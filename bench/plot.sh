@@ -5,20 +5,21 @@
 #
 #   bench/plot.sh core.json [outdir]      (outdir defaults to doc/perf)
 #
-# Writes:
-#   scaling.png  ns per operation against live objects (10 .. 10^6, log
+# Writes, with <p> the JSON file's base name (core.json -> core):
+#   <p>-scaling.png  ns per operation against live objects (10 .. 10^6, log
 #                axes), one line per curve: "all" (random over every
 #                object) solid, "hot" (64 objects spread over the table)
 #                dashed;
-#   ratios.png   libmk/peer ratio (median of runs) per comparison, with
+#   <p>-ratios.png libmk/peer ratio (median of runs) per comparison, with
 #                the line at 1 (below = libmk faster);
 #   *.dat        the data behind them.
 set -eu
 json=${1:?usage: plot.sh core.json [outdir]}
 out=${2:-doc/perf}
 mkdir -p "$out"
+p=$(basename "$json" .json)
 
-python3 - "$json" "$out" <<'PY'
+python3 - "$json" "$out/$p" <<'PY'
 import json, sys, collections
 rows = json.load(open(sys.argv[1]))["rows"]
 out = sys.argv[2]
@@ -27,32 +28,32 @@ for r in rows:
     n = r["name"].split("/")
     if n[0] == "scale" and n[-1].isdigit() and "mk_median" in r:
         curves.setdefault("/".join(n[1:-1]), []).append((int(n[-1]), r["mk_median"]))
-with open(out + "/scaling.dat", "w") as f:
+with open(out + "-scaling.dat", "w") as f:
     for name, pts in curves.items():
         f.write('"%s"\n' % name)
         for x, y in pts:
             f.write("%d %.3f\n" % (x, y))
         f.write("\n\n")
-with open(out + "/scaling.names", "w") as f:
+with open(out + "-scaling.names", "w") as f:
     f.write(" ".join(curves.keys()))
-with open(out + "/ratios.dat", "w") as f:
+with open(out + "-ratios.dat", "w") as f:
     for r in rows:
         if "ratio" in r and not r["name"].startswith("scale/"):
             f.write('"%s" %.4f\n' % (r["name"] + " / " + r["peer"], r["ratio"]))
 PY
 
-names=$(cat "$out/scaling.names")
+names=$(cat "$out/$p-scaling.names")
 n=0
 plots=""
 for c in $names; do
     case $c in *"/hot") dt=2 ;; *) dt=1 ;; esac
     col=$(( (n / 2) + 1 ))
-    plots="$plots${plots:+, }'$out/scaling.dat' index $n using 1:2 with linespoints dt $dt lc $col title '$c'"
+    plots="$plots${plots:+, }'$out/$p-scaling.dat' index $n using 1:2 with linespoints dt $dt lc $col title '$c'"
     n=$((n + 1))
 done
 gnuplot <<GP
 set terminal pngcairo size 1100,700 font ",10" noenhanced
-set output '$out/scaling.png'
+set output '$out/$p-scaling.png'
 set title 'libmk: cost per operation as live objects grow (median of runs)'
 set logscale xy
 set xlabel 'live objects (blocks, queues, processes, cached blocks)'
@@ -62,10 +63,10 @@ set grid
 plot $plots
 GP
 
-rows=$(wc -l < "$out/ratios.dat")
+rows=$(wc -l < "$out/$p-ratios.dat")
 gnuplot <<GP
 set terminal pngcairo size 1100,$((200 + 18 * rows)) font ",9" noenhanced
-set output '$out/ratios.png'
+set output '$out/$p-ratios.png'
 set title 'libmk / peer, median of runs (below 1: libmk faster)'
 set logscale x
 set xlabel 'ratio (log scale)'
@@ -76,7 +77,7 @@ set ytics nomirror
 set arrow from 1, graph 0 to 1, graph 1 nohead lc rgb 'red' lw 2
 unset key
 set xrange [0.05:*]
-plot '$out/ratios.dat' using ((\$2+0.05)/2):0:((\$2-0.05)/2):(0.35):yticlabels(1) with boxxyerror
+plot '$out/$p-ratios.dat' using ((\$2+0.05)/2):0:((\$2-0.05)/2):(0.35):yticlabels(1) with boxxyerror
 GP
-rm -f "$out/scaling.names"
-echo "wrote $out/scaling.png $out/ratios.png"
+rm -f "$out/$p-scaling.names"
+echo "wrote $out/$p-scaling.png $out/$p-ratios.png"

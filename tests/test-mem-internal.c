@@ -180,6 +180,55 @@ static void on_violation(mk_t *k, mk_pid_t pid, int code, void *arg)
     s->code = code;
 }
 
+/* A fixed heap keeps one emptied frame per class as a spare; the spare is
+ * still free memory: another class takes it when no other frame is left,
+ * and the checker accounts for it. */
+START_TEST(fixed_spare_frame_is_reused_by_any_class)
+{
+    mk_t *k = new_ctx();
+    mk_heap_t h;
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_FIXED, 2 * MK_HEAP_FIXED_SLAB, &h), 0);
+    mk_block_t a, b[3];
+    /* Class 16: takes frame 0; freeing its only block leaves it spare. */
+    for (int round = 0; round < 3; round++) {
+        ck_assert_int_eq(mk_mem_alloc(k, 0, h, 16, &a), 0);
+        ck_assert_int_eq(mk__heap_check(k, h), 0);
+        ck_assert_int_eq(mk_mem_free(k, 0, a), 0);
+        ck_assert_int_eq(mk__heap_check(k, h), 0);
+    }
+    mk_heap_stats_t st = stats(k, h);
+    ck_assert_uint_eq(st.used, 0);
+    ck_assert_uint_eq(st.largest_free, 2 * MK_HEAP_FIXED_SLAB);
+    /* Class 2048: two per frame. The fresh frame 1 holds two; the third
+     * must take class 16's spare frame, the only memory left. */
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(mk_mem_alloc(k, 0, h, 2048, &b[i]), 0);
+        ck_assert_int_eq(mk__heap_check(k, h), 0);
+    }
+    ck_assert_int_eq(mk_mem_alloc(k, 0, h, 16, &a), MK_ENOMEM);
+    st = stats(k, h);
+    ck_assert_uint_eq(st.used, 3 * 2048);
+    ck_assert_uint_eq(st.live_blocks, 3);
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(mk_mem_free(k, 0, b[i]), 0);
+        ck_assert_int_eq(mk__heap_check(k, h), 0);
+    }
+    st = stats(k, h);
+    ck_assert_uint_eq(st.used, 0);
+    ck_assert_uint_eq(st.largest_free, 2 * MK_HEAP_FIXED_SLAB);
+    /* Both frames are free again (one spare, one pooled): two classes
+     * can each take a whole frame. */
+    ck_assert_int_eq(mk_mem_alloc(k, 0, h, 1024, &b[0]), 0);
+    ck_assert_int_eq(mk_mem_alloc(k, 0, h, 64, &b[1]), 0);
+    ck_assert_int_eq(mk__heap_check(k, h), 0);
+    ck_assert_int_eq(mk_mem_free(k, 0, b[0]), 0);
+    ck_assert_int_eq(mk_mem_free(k, 0, b[1]), 0);
+    ck_assert_int_eq(mk__heap_check(k, h), 0);
+    ck_assert_int_eq(mk_heap_destroy(k, h), 0);
+    mk_destroy(k);
+}
+END_TEST
+
 START_TEST(violation_notifier_is_called)
 {
     mk_t *k = new_ctx();
@@ -224,6 +273,7 @@ static Suite *mem_internal_suite(void)
     tcase_add_test(tc, checker_notices_a_broken_boundary_tag);
     tcase_add_test(tc, freelist_succeeds_iff_largest_free_fits);
     tcase_add_test(tc, violation_notifier_is_called);
+    tcase_add_test(tc, fixed_spare_frame_is_reused_by_any_class);
     suite_add_tcase(s, tc);
     return s;
 }

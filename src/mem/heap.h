@@ -73,6 +73,7 @@ struct mk__fixed {
     uint32_t free_frames;            /* stack of returned frames, index + 1 */
     uint32_t nfree_frames;           /* frames on that stack */
     uint32_t partial[MK__FIX_NCLS];  /* slabs with a free slot, index + 1 */
+    uint32_t spare[MK__FIX_NCLS];    /* one emptied frame kept per class */
     uint64_t used;
 };
 

@@ -23,6 +23,16 @@ static mk_t *new_kernel(void)
     return k;
 }
 
+static mk_pid_t spawn(mk_t *k, uint32_t prio, mk_body_fn fn, void *arg)
+{
+    mk_proc_attr_t a;
+    mk_proc_attr_init(&a);
+    a.priority = prio;
+    mk_pid_t pid = 0;
+    ck_assert_int_eq(mk_proc_spawn(k, 0, &a, fn, arg, &pid), 0);
+    return pid;
+}
+
 /* A log of handler calls: line numbers, with markers for nesting. */
 struct log {
     mk_t *k;
@@ -449,6 +459,74 @@ START_TEST(clock_line_under_the_scheduler)
 }
 END_TEST
 
+/* A handler making ordinary kernel calls in a body's context may be
+ * switched away from (quantum of 1 tick); lines raised meanwhile wait for
+ * it, and nothing is lost. */
+struct semworld {
+    mk_sem_t sem;
+    _Atomic int inside;
+    int overlap;
+    int calls;
+    int got;
+};
+
+static void h_post(mk_t *k, uint32_t line, void *ctx)
+{
+    (void)line;
+    struct semworld *w = ctx;
+    if (atomic_fetch_add(&w->inside, 1) != 0)
+        w->overlap++;
+    w->calls++;
+    ck_assert_int_eq(mk_sem_post(k, w->sem), 0);
+    uint64_t now;
+    ck_assert_int_eq(mk_clock_now(k, &now), 0);
+    atomic_fetch_sub(&w->inside, 1);
+}
+
+static int b_raiser(mk_t *k, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 5; i++)
+        ck_assert_int_eq(mk_irq_raise(k, 6), 0);
+    return 0;
+}
+
+static int b_sem_taker(mk_t *k, void *arg)
+{
+    struct semworld *w = arg;
+    for (int i = 0; i < 10; i++) {
+        ck_assert_int_eq(mk_sem_wait(k, w->sem, MK_FOREVER), 0);
+        w->got++;
+    }
+    return 0;
+}
+
+START_TEST(handler_kernel_calls_in_body_context)
+{
+    mk_config_t cfg;
+    mk_config_init(&cfg);
+    cfg.quantum_ticks = 1;
+    mk_t *k = NULL;
+    ck_assert_int_eq(mk_create(&cfg, &k), 0);
+    struct semworld w = {0};
+    ck_assert_int_eq(mk_sem_create(k, "irq-sem", 0, 0, &w.sem), 0);
+    ck_assert_int_eq(mk_irq_attach(k, 6, h_post, &w), 0);
+    spawn(k, 0, b_sem_taker, &w);
+    spawn(k, 0, b_raiser, NULL);
+    spawn(k, 0, b_raiser, NULL);
+    uint32_t why = 0;
+    ck_assert_int_eq(mk_run(k, MK_FOREVER, &why), 0);
+    ck_assert_uint_eq(why, MK_RUN_DONE);
+    ck_assert_int_eq(w.overlap, 0);
+    ck_assert_int_eq(w.got, 10);
+    ck_assert_int_eq(w.calls, 10);
+    uint32_t pend = 1;
+    ck_assert_int_eq(mk_irq_pending(k, &pend, NULL), 0);
+    ck_assert_uint_eq(pend, 0);
+    mk_destroy(k);
+}
+END_TEST
+
 /* ---- concurrency ------------------------------------------------------------ */
 
 struct conc {
@@ -749,16 +827,6 @@ static int b_keyboard(mk_t *k, void *arg)
         ck_assert_int_eq(mk_irq_unmask(k, MK_IRQ_TERMINAL), 0);
     }
     return 0;
-}
-
-static mk_pid_t spawn(mk_t *k, uint32_t prio, mk_body_fn fn, void *arg)
-{
-    mk_proc_attr_t a;
-    mk_proc_attr_init(&a);
-    a.priority = prio;
-    mk_pid_t pid = 0;
-    ck_assert_int_eq(mk_proc_spawn(k, 0, &a, fn, arg, &pid), 0);
-    return pid;
 }
 
 START_TEST(term_blocked_body_readers_served_in_order)
@@ -1240,6 +1308,163 @@ START_TEST(exc_bad_input)
 }
 END_TEST
 
+struct mutex_body {
+    mk_mutex_t m;
+    int rc;
+    mk_pid_t owner_after;
+};
+
+static int b_hold_and_fault(mk_t *k, void *arg)
+{
+    struct mutex_body *mb = arg;
+    mk_mutex_t m;
+    ck_assert_int_eq(mk_mutex_open(k, 0, "exc-mutex", &m), 0);
+    ck_assert_int_eq(mk_mutex_lock(k, 0, m, MK_NO_WAIT), 0);
+    ck_assert_int_eq(mk_compute(k, 5), 0);
+    mb->rc = mk_exc_raise(k, 0, MK_EXC_DIVZERO, 0, NULL);
+    return 0; /* not reached */
+}
+
+static int b_wait_mutex(mk_t *k, void *arg)
+{
+    struct mutex_body *mb = arg;
+    mk_mutex_t m;
+    ck_assert_int_eq(mk_sleep(k, 1), 0);
+    ck_assert_int_eq(mk_mutex_open(k, 0, "exc-mutex", &m), 0);
+    mb->rc = mk_mutex_lock(k, 0, m, MK_FOREVER); /* blocks until the holder dies */
+    ck_assert_int_eq(mk_mutex_owner(k, m, &mb->owner_after, NULL), 0);
+    ck_assert_int_eq(mk_mutex_unlock(k, 0, m), 0);
+    return 0;
+}
+
+START_TEST(exc_kill_releases_held_mutex_to_waiter)
+{
+    mk_t *k = new_kernel();
+    mk_mutex_t m;
+    ck_assert_int_eq(mk_mutex_create(k, "exc-mutex", 0, &m), 0);
+    struct mutex_body a = {.rc = 1}, b = {.rc = 1};
+    mk_pid_t pa = spawn(k, 0, b_hold_and_fault, &a);
+    mk_pid_t pb = spawn(k, 0, b_wait_mutex, &b);
+    uint32_t why = 0;
+    ck_assert_int_eq(mk_run(k, MK_FOREVER, &why), 0);
+    ck_assert_uint_eq(why, MK_RUN_DONE);
+    ck_assert_int_eq(a.rc, 1); /* killed inside mk_exc_raise */
+    ck_assert_int_eq(b.rc, 0);
+    ck_assert_uint_eq(b.owner_after, pb);
+    int32_t st = 0;
+    ck_assert_int_eq(mk_wait(k, pa, MK_NO_WAIT, &st), 0);
+    ck_assert_int_eq(st, -1);
+    /* Host process variant: the mutex it holds is free after the kill. */
+    ck_assert_int_eq(mk_proc_create(k, 40, NULL), 0);
+    mk_mutex_t m40;
+    ck_assert_int_eq(mk_mutex_open(k, 40, "exc-mutex", &m40), 0);
+    ck_assert_int_eq(mk_mutex_lock(k, 40, m40, MK_NO_WAIT), 0);
+    mk_pid_t owner = 0;
+    ck_assert_int_eq(mk_mutex_owner(k, m, &owner, NULL), 0);
+    ck_assert_uint_eq(owner, 40);
+    ck_assert_int_eq(mk_exc_raise(k, 40, MK_EXC_BADH, m40, NULL), 0);
+    ck_assert_int_eq(mk_mutex_owner(k, m, &owner, NULL), 0);
+    ck_assert_uint_eq(owner, 0);
+    mk_destroy(k);
+}
+END_TEST
+
+/* ---- determinism --------------------------------------------------------- */
+
+struct world {
+    int clock_calls;
+    int soft_calls;
+    char got[8];
+    size_t ngot;
+};
+
+static void h_device(mk_t *k, uint32_t line, void *ctx)
+{
+    (void)line;
+    (void)ctx;
+    size_t acc;
+    ck_assert_int_eq(mk_term_input(k, "k", 1, &acc), 0);
+    ck_assert_int_eq(mk_irq_raise(k, MK_IRQ_SOFT_FIRST), 0);
+}
+
+static void h_world_clock(mk_t *k, uint32_t line, void *ctx)
+{
+    (void)k;
+    (void)line;
+    ((struct world *)ctx)->clock_calls++;
+}
+
+static void h_world_soft(mk_t *k, uint32_t line, void *ctx)
+{
+    (void)k;
+    (void)line;
+    ((struct world *)ctx)->soft_calls++;
+}
+
+static int b_device(mk_t *k, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(mk_compute(k, 3 + (uint64_t)i), 0);
+        ck_assert_int_eq(mk_irq_raise(k, 9), 0);
+    }
+    return 0;
+}
+
+static int b_world_reader(mk_t *k, void *arg)
+{
+    struct world *w = arg;
+    while (w->ngot < 4) {
+        size_t n = 0;
+        ck_assert_int_eq(mk_term_read(k, 0, w->got + w->ngot, 1, &n, MK_FOREVER), 0);
+        w->ngot += n;
+    }
+    return 0;
+}
+
+static size_t run_world(mk_event_t *ev, size_t cap, struct world *w)
+{
+    mk_t *k = new_kernel();
+    ck_assert_int_eq(mk_trace_enable(k, (uint32_t)cap), 0);
+    ck_assert_int_eq(mk_irq_attach(k, 9, h_device, NULL), 0);
+    ck_assert_int_eq(mk_irq_attach(k, MK_IRQ_CLOCK, h_world_clock, w), 0);
+    ck_assert_int_eq(mk_irq_attach(k, MK_IRQ_SOFT_FIRST, h_world_soft, w), 0);
+    spawn(k, 0, b_world_reader, w);
+    spawn(k, 0, b_device, NULL);
+    uint32_t why = 0;
+    ck_assert_int_eq(mk_run(k, 200, &why), 0);
+    size_t n = 0;
+    ck_assert_int_eq(mk_trace_read(k, ev, cap, &n), 0);
+    uint64_t dropped = 1;
+    ck_assert_int_eq(mk_trace_dropped(k, &dropped), 0);
+    ck_assert_uint_eq(dropped, 0);
+    mk_destroy(k);
+    return n;
+}
+
+START_TEST(same_program_same_trace)
+{
+    enum { CAP = 4096 };
+    mk_event_t *a = calloc(CAP, sizeof *a), *b = calloc(CAP, sizeof *b);
+    struct world wa = {0}, wb = {0};
+    size_t na = run_world(a, CAP, &wa);
+    size_t nb = run_world(b, CAP, &wb);
+    ck_assert_uint_gt(na, 10);
+    ck_assert_uint_eq(na, nb);
+    ck_assert_int_eq(memcmp(a, b, na * sizeof *a), 0);
+    ck_assert_int_eq(wa.soft_calls, 4);
+    ck_assert_int_eq(wa.clock_calls, wb.clock_calls);
+    ck_assert_int_gt(wa.clock_calls, 0);
+    int irqs = 0;
+    for (size_t i = 0; i < na; i++)
+        if (a[i].type == MK_EV_IRQ && a[i].a == 9)
+            irqs++;
+    ck_assert_int_eq(irqs, 4);
+    free(a);
+    free(b);
+}
+END_TEST
+
 Suite *exc_suite(void)
 {
     Suite *s = suite_create("exc");
@@ -1249,8 +1474,12 @@ Suite *exc_suite(void)
     tcase_add_test(tc, exc_body_faults_default_kill);
     tcase_add_test(tc, exc_body_faults_with_handler_survive);
     tcase_add_test(tc, exc_host_violation_is_reported_not_fatal);
+    tcase_add_test(tc, exc_kill_releases_held_mutex_to_waiter);
     tcase_add_test(tc, exc_bad_input);
     suite_add_tcase(s, tc);
+    TCase *td = tcase_create("determinism");
+    tcase_add_test(td, same_program_same_trace);
+    suite_add_tcase(s, td);
     return s;
 }
 
@@ -1270,6 +1499,7 @@ Suite *irq_suite(void)
     tcase_add_test(tc, irq_events_are_traced);
     tcase_add_test(tc, clock_line_advances_time);
     tcase_add_test(tc, clock_line_under_the_scheduler);
+    tcase_add_test(tc, handler_kernel_calls_in_body_context);
     tcase_add_test(tc, threads_raise_at_once_handlers_never_overlap);
     tcase_add_test(tc, detach_waits_for_a_running_handler);
     tcase_add_test(tc, irq_bad_input);

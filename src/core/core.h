@@ -41,6 +41,8 @@ enum mk__htype {
     MK__H_DEV = 5,
     MK__H_FD = 6,
     MK__H_MUTEX = 7,
+    MK__H_TERM = 8,  /* wait kind only (terminal read), never a handle */
+    MK__H_RPC = 9,   /* wait kind only (RPC call or receive), never a handle */
 };
 
 struct mk__mem;

@@ -41,10 +41,6 @@
 #include "../proc/proc.h"
 #include "../proc/sched.h"
 
-/* Kinds reported in MK_EV_BLOCK (no handle type names an RPC wait). */
-#define RPC_WAIT_CALL 0x52u /* 'R': a client waiting for its reply; obj = server */
-#define RPC_WAIT_RECV 0x72u /* 'r': a server waiting for a call; obj = server */
-
 enum { CALL_QUEUED = 1, CALL_OPEN = 2, CALL_DONE = 3 };
 
 struct rpc_call {
@@ -225,7 +221,7 @@ int mk_rpc_call(mk_t *k, mk_pid_t client, mk_pid_t server, const void *req, size
     struct mk__rpc *r = k->rpc;
     struct rpc_call c = {.client = client, .server = server, .req = req, .req_len = req_len,
                          .reply = reply, .cap = cap, .state = CALL_QUEUED};
-    mk__wq_init(&c.wq, RPC_WAIT_CALL, server);
+    mk__wq_init(&c.wq, MK__H_RPC, server);
     pthread_mutex_lock(&r->lock);
     struct rpc_server *srv = NULL;
     rc = server_get(k, r, server, &srv);
@@ -294,7 +290,7 @@ int mk_rpc_receive(mk_t *k, mk_pid_t server, uint64_t *call_id, mk_pid_t *client
     } else if (timeout_ticks == MK_NO_WAIT) {
         rc = MK_EAGAIN;
     } else {
-        mk__wq_init(&rx.wq, RPC_WAIT_RECV, server);
+        mk__wq_init(&rx.wq, MK__H_RPC, server);
         if (srv->rx_tail != NULL)
             srv->rx_tail->next = &rx;
         else

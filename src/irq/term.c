@@ -29,9 +29,6 @@
 
 #include "../proc/proc.h"
 
-/* Kind reported in MK_EV_BLOCK for a terminal reader (no handle type). */
-#define TERM_WAIT_KIND 0x54u /* 'T' */
-
 /* Take up to cap characters from the ring. tlock held. */
 static size_t ring_take(struct mk__irq *s, unsigned char *buf, size_t cap)
 {
@@ -148,7 +145,7 @@ int mk_term_read(mk_t *k, mk_pid_t pid, void *buf, size_t cap, size_t *n,
         return MK_EAGAIN;
     }
     struct mk__term_rx rx = {.pid = pid, .buf = buf, .cap = cap};
-    mk__wq_init(&rx.wq, TERM_WAIT_KIND, MK_IRQ_TERMINAL);
+    mk__wq_init(&rx.wq, MK__H_TERM, MK_IRQ_TERMINAL);
     if (s->rx_tail != NULL)
         s->rx_tail->next = &rx;
     else

@@ -181,7 +181,8 @@ static int host_names(const char *dir, char ***out, size_t *count)
         n++;
     }
     closedir(d);
-    qsort(v, n, sizeof *v, cmp_str);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_str);
     *out = v;
     *count = n;
     return 0;
@@ -424,7 +425,8 @@ static int img_names(mk_t *k, const char *dir, char ***out, size_t *count)
         free_names(v, n);
         return rc;
     }
-    qsort(v, n, sizeof *v, cmp_str);
+    if (n > 1)
+        qsort(v, n, sizeof *v, cmp_str);
     *out = v;
     *count = n;
     return 0;

@@ -201,6 +201,31 @@ expect 1 "import of 5 MiB into 1 MiB" "$MK_IMG" import "$T/small.img" "$SRC/bin"
 grep_err "MK_ENOSPC" "no space names MK_ENOSPC"
 expect 0 "fsck after a full disk" "$MK_IMG" fsck "$T/small.img"
 
+# One mk-img per image: a cat blocked on a full pipe holds the lock, and a
+# second mk-img on the same image fails at once with exit 1 ("in use").
+expect 0 "put a 5 MiB file back" "$MK_IMG" import "$IMG" "$SRC/bin" /lock --no-progress
+mkfifo "$T/pipe" || { echo "FATAL: mkfifo" >&2; exit 1; }
+"$MK_IMG" cat "$IMG" /lock/five-mib.bin >"$T/pipe" &
+holder=$!
+exec 3<"$T/pipe"                 # open the reader; cat now blocks on a full pipe
+# One byte read means the holder has opened (and locked) the image.
+dd bs=1 count=1 <&3 of="$T/piped" 2>/dev/null
+seen=0
+tries=0
+while [ $tries -lt 100 ]; do     # wait (bounded) until the holder has the lock
+    "$MK_IMG" df "$IMG" >/dev/null 2>"$T/err"
+    if [ $? -eq 1 ] && grep -q "in use by another mk-img" "$T/err"; then seen=1; break; fi
+    tries=$((tries + 1))
+    sleep 0.1
+done
+[ $seen -eq 1 ] && ok "second mk-img on a locked image exits 1 (in use)" || bad "lock never refused a second mk-img"
+cat <&3 >>"$T/piped"
+exec 3<&-
+wait $holder
+[ $? -eq 0 ] && ok "the lock holder finished" || bad "lock holder failed"
+cmp -s "$T/piped" "$SRC/bin/five-mib.bin" && ok "lock holder's output intact" || bad "piped output differs"
+expect 0 "image usable after the lock is released" "$MK_IMG" df "$IMG"
+
 # The progress bar goes to stderr, only when asked (stderr is not a TTY here).
 expect 0 "export with --progress" "$MK_IMG" export "$IMG" /sk "$T/p" --progress
 grep_err "100%" "progress bar reaches 100%"

@@ -255,7 +255,7 @@ int main(int argc, char **argv)
     bh_use_wall_clock(use_wall); /* only labels the rows */
     /* Switches per timed run; the THREAD backend is itself a baton, so it
      * gets fewer to keep the whole program short. */
-    uint64_t n = bh_iters(2000000), n_thread = bh_iters(200000);
+    uint64_t n = bh_iters(500000), n_thread = bh_iters(50000);
     const char *target = "target <= 0.1";
 
     bh_section(use_wall ? "process switch: elapsed ns per switch"

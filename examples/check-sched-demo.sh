@@ -15,13 +15,14 @@ trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 "$prog" demo > out.txt 2>&1 || { cat out.txt; echo "check-sched-demo: demo failed" >&2; exit 1; }
 cat out.txt
-for want in 'sensor (p1)' 'ui (p2)' 'shell (p3)' 'worker-a (p4)' 'worker-b (p5)' \
-            'logger (p6)' '# running  . ready  b blocked  z sleeping' \
-            'same trace on both runs (deterministic)' 'shell read: "ls;date;"' \
+for want in 'sensor (p1)' 'ui (p2)' 'shell (p3)' 'cmdsrv (p4)' 'worker-a (p5)' \
+            'worker-b (p6)' 'logger (p7)' '# running  . ready  b blocked  z sleeping' \
+            'same trace on both runs (deterministic)' \
+            'shell read: "ls;date;"; cmdsrv answered: "ls: done;date: done;"' \
             "logger's highest effective priority: 24"; do
     grep -qF -- "$want" out.txt || { echo "check-sched-demo: output lacks: $want" >&2; exit 1; }
 done
-grep -qF 'logger (p6)' demo.txt
+grep -qF 'logger (p7)' demo.txt
 "$py" -m json.tool demo.json > /dev/null
 "$py" -c 'import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])' demo.svg
 "$py" - demo.json demo.svg <<'PY'
@@ -30,10 +31,11 @@ ev = json.load(open(sys.argv[1]))["traceEvents"]
 runs = [e for e in ev if e["ph"] == "X" and e["cat"] == "run"]
 names = {e["args"]["name"] for e in ev if e["ph"] == "M" and e["name"] == "thread_name"}
 inst = {e["cat"] for e in ev if e["ph"] == "i"}
-assert {e["name"] for e in runs} == {"sensor", "ui", "shell", "worker-a", "worker-b", "logger"}, runs
+assert {e["name"] for e in runs} == {"sensor", "ui", "shell", "cmdsrv", "worker-a", "worker-b",
+                                    "logger"}, runs
 assert all(e["dur"] > 0 and e["ts"] >= 0 for e in runs)
-assert "logger (pid 6)" in names, names
-assert {"irq", "msg_send", "prio"} <= inst, inst
+assert "logger (pid 7)" in names, names
+assert {"irq", "msg_send", "prio", "rpc_call", "rpc_reply"} <= inst, inst
 svg = xml.dom.minidom.parse(sys.argv[2])
 text = " ".join(t.firstChild.data for t in svg.getElementsByTagName("text") if t.firstChild)
 for n in ("sensor", "logger", "worker-a", "tick"):

@@ -9,7 +9,10 @@
  *   ui       priority 16  waits in its mailbox and shows each reading.
  *   shell    priority 20  waits for keyboard input (mk_term_read); the
  *                         keyboard is a clock-interrupt handler that types
- *                         a command at tick 30 and another at tick 60.
+ *                         a command at tick 30 and another at tick 60;
+ *                         each command is an RPC call to cmdsrv.
+ *   cmdsrv   priority 18  RPC server: receives a command, works 3 ticks,
+ *                         replies to exactly that caller.
  *   worker-a priority 10  CPU-bound, equal priorities: round robin with a
  *   worker-b priority 10  quantum of 4 ticks.
  *   logger   priority 4   holds "log" for long stretches. When sensor waits
@@ -24,7 +27,6 @@
  * Exit status 0 when the run went as described, 1 otherwise.
  */
 #include <microkernel/mk.h>
-#include <microkernel/irq.h> /* until mk.h includes it */
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -43,10 +45,10 @@
         }                                                                            \
     } while (0)
 
-enum { P_SENSOR = 1, P_UI, P_SHELL, P_WORKER_A, P_WORKER_B, P_LOGGER, NPROC };
-static const char *const pname[NPROC] = {"", "sensor", "ui", "shell", "worker-a", "worker-b",
-                                        "logger"};
-static const uint32_t pprio[NPROC] = {0, 24, 16, 20, 10, 10, 4};
+enum { P_SENSOR = 1, P_UI, P_SHELL, P_CMDSRV, P_WORKER_A, P_WORKER_B, P_LOGGER, NPROC };
+static const char *const pname[NPROC] = {"", "sensor", "ui", "shell", "cmdsrv", "worker-a",
+                                        "worker-b", "logger"};
+static const uint32_t pprio[NPROC] = {0, 24, 16, 20, 18, 10, 10, 4};
 
 #define READINGS 3
 #define TRACE_CAP (1u << 16)
@@ -57,6 +59,7 @@ struct demo {
     uint64_t sensor_waited;  /* ticks sensor waited for the mutex, total */
     uint32_t max_logger_prio;
     char shell_line[128];
+    char replies[128];
 };
 
 static uint64_t now(mk_t *k)
@@ -128,6 +131,32 @@ static int shell(mk_t *k, void *arg)
         }
         d->shell_line[used] = '\0';
         SAY(d, k, "shell: read %zu character(s)", n);
+        /* Run the command: a synchronous call to the command server. */
+        char reply[32];
+        size_t rlen;
+        while (n > 0 && buf[n - 1] == '\n')
+            n--;
+        TRY(mk_rpc_call(k, 0, P_CMDSRV, buf, n, reply, sizeof reply - 1, &rlen, MK_FOREVER));
+        reply[rlen] = '\0';
+        strncat(d->replies, reply, sizeof d->replies - strlen(d->replies) - 2);
+        strcat(d->replies, ";");
+        SAY(d, k, "shell: cmdsrv answered \"%s\"", reply);
+    }
+    return 0;
+}
+
+static int cmdsrv(mk_t *k, void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 2; i++) {
+        uint64_t call;
+        mk_pid_t client;
+        char req[32], rep[32];
+        size_t len;
+        TRY(mk_rpc_receive(k, 0, &call, &client, req, sizeof req, &len, MK_FOREVER));
+        TRY(mk_compute(k, 3));
+        int n = snprintf(rep, sizeof rep, "%.*s: done", (int)len, req);
+        TRY(mk_rpc_reply(k, 0, call, rep, (size_t)n));
     }
     return 0;
 }
@@ -176,7 +205,7 @@ static void keyboard(mk_t *k, uint32_t line, void *ctx)
     }
 }
 
-static mk_body_fn const body[NPROC] = {NULL, sensor, ui, shell, worker, worker, logger};
+static mk_body_fn const body[NPROC] = {NULL, sensor, ui, shell, cmdsrv, worker, worker, logger};
 
 /* One run; returns its events (malloc'd) and end tick. */
 static mk_event_t *run_once(struct demo *d, size_t *nev, uint64_t *end)
@@ -234,7 +263,7 @@ int main(int argc, char **argv)
     size_t n1, n2;
     uint64_t end1, end2;
 
-    printf("libmk scheduling demo: 6 processes, quantum 4 ticks\n");
+    printf("libmk scheduling demo: %d processes, quantum 4 ticks\n", NPROC - 1);
     for (mk_pid_t p = 1; p < NPROC; p++)
         printf("  pid %" PRIu32 "  %-9s priority %2" PRIu32 "\n", p, pname[p], pprio[p]);
     printf("what happened:\n");
@@ -255,11 +284,11 @@ int main(int argc, char **argv)
     if (tl_write_text(tl, stdout, 120) != 0)
         return 1;
     if (tl_write_files(tl, prefix, "libmk: priorities, round robin, priority inheritance, "
-                                   "messages and keyboard input", 120) != 0) {
+                                   "messages, keyboard input and RPC", 120) != 0) {
         perror("sched-demo: writing the pictures");
         return 1;
     }
-    printf("\nshell read: \"%s\"\n", d1.shell_line);
+    printf("\nshell read: \"%s\"; cmdsrv answered: \"%s\"\n", d1.shell_line, d1.replies);
     printf("logger's highest effective priority: %" PRIu32 " (inherited from sensor)\n",
            d1.max_logger_prio);
     printf("sensor waited %" PRIu64 " tick(s) in total for the \"log\" mutex\n",
@@ -270,7 +299,8 @@ int main(int argc, char **argv)
            prefix, prefix);
 
     int ok = same && d1.max_logger_prio == pprio[P_SENSOR] &&
-             strcmp(d1.shell_line, "ls;date;") == 0;
+             strcmp(d1.shell_line, "ls;date;") == 0 &&
+             strcmp(d1.replies, "ls: done;date: done;") == 0;
     for (mk_pid_t p = 1; p < NPROC; p++)
         ok = ok && tl_ran(tl, p) > 0;
     tl_free(tl);

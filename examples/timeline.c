@@ -690,8 +690,8 @@ int tl_write_svg(const tl_t *tl, FILE *out, const char *title)
             ly + 3, ly + 9, ly, ly + 9, ly, ly + 9, ly + 10, ly + 9, ly - 2, ly + 10, ly + 9,
             ly, ly + 9, ly + 1, ly + 9);
     if (clock_line >= 0)
-        fprintf(out, "<text x=\"16\" y=\"%.1f\" fill=\"#555\">clock interrupt (line %d) fires every "
-                     "tick and is not drawn</text>\n", ly + 30, clock_line);
+        fprintf(out, "<text x=\"16\" y=\"%.1f\" fill=\"#555\">the clock interrupt (line %d) is "
+                     "not drawn: every event carries its tick</text>\n", ly + 30, clock_line);
     fputs("</svg>\n", out);
 #undef X
     return ferror(out) ? -1 : 0;

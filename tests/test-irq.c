@@ -1465,6 +1465,59 @@ START_TEST(same_program_same_trace)
 }
 END_TEST
 
+/* A handler running in a body's context faults for that body: the kill
+ * waits until the delivery is over, and the controller stays usable. */
+struct oob {
+    mk_block_t b;
+    int rc;
+    int handler_done;
+    int after;
+};
+
+static void h_oob(mk_t *k, uint32_t line, void *ctx)
+{
+    (void)line;
+    struct oob *o = ctx;
+    char buf[32];
+    o->rc = mk_mem_read(k, mk_self(k), o->b, 0, buf, sizeof buf);
+    o->handler_done = 1;
+}
+
+static int b_faulty_device(mk_t *k, void *arg)
+{
+    struct oob *o = arg;
+    ck_assert_int_eq(mk_mem_alloc(k, mk_self(k), MK_HEAP_DEFAULT, 16, &o->b), 0);
+    mk_irq_raise(k, 16);
+    o->after = 1;
+    return 0;
+}
+
+START_TEST(exc_in_handler_kills_after_the_delivery)
+{
+    mk_t *k = new_kernel();
+    struct oob o = {.rc = 1};
+    ck_assert_int_eq(mk_irq_attach(k, 16, h_oob, &o), 0);
+    mk_pid_t pid = spawn(k, 0, b_faulty_device, &o);
+    uint32_t why = 0;
+    ck_assert_int_eq(mk_run(k, MK_FOREVER, &why), 0);
+    ck_assert_uint_eq(why, MK_RUN_DONE);
+    ck_assert_int_eq(o.rc, MK_EFAULT);
+    ck_assert_int_eq(o.handler_done, 1);
+    ck_assert_int_eq(o.after, 0);
+    int32_t st = 0;
+    ck_assert_int_eq(mk_wait(k, pid, MK_NO_WAIT, &st), 0);
+    ck_assert_int_eq(st, -1);
+    _Atomic int c = 0;
+    ck_assert_int_eq(mk_irq_attach(k, 17, h_count, (void *)&c), 0);
+    ck_assert_int_eq(mk_irq_raise(k, 17), 0);
+    ck_assert_int_eq(atomic_load(&c), 1);
+    uint32_t pend = 1;
+    ck_assert_int_eq(mk_irq_pending(k, &pend, NULL), 0);
+    ck_assert_uint_eq(pend, 0);
+    mk_destroy(k);
+}
+END_TEST
+
 Suite *exc_suite(void)
 {
     Suite *s = suite_create("exc");
@@ -1475,6 +1528,7 @@ Suite *exc_suite(void)
     tcase_add_test(tc, exc_body_faults_with_handler_survive);
     tcase_add_test(tc, exc_host_violation_is_reported_not_fatal);
     tcase_add_test(tc, exc_kill_releases_held_mutex_to_waiter);
+    tcase_add_test(tc, exc_in_handler_kills_after_the_delivery);
     tcase_add_test(tc, exc_bad_input);
     suite_add_tcase(s, tc);
     TCase *td = tcase_create("determinism");

@@ -63,8 +63,11 @@
  * They may call any libmk function that does not block — raise, mask and
  * unmask lines, post semaphores, send with #MK_NO_WAIT, mk_term_input(),
  * attach and detach (taking effect from the next delivery) — but must not
- * wait (every timeout #MK_NO_WAIT), must not call mk_run() and must not
- * destroy the context. The controller's own calls made from a handler
+ * wait (every timeout #MK_NO_WAIT), must not call mk_run(), must not end
+ * the body they run in (mk_exit(), mk_kill() of mk_self()) and must not
+ * destroy the context. An exception that kills the body a handler runs in
+ * (raised by the handler, or a memory violation it commits for mk_self())
+ * takes effect once the delivery has finished. The controller's own calls made from a handler
  * cost no ticks; other kernel calls made in a body's context are charged
  * to that body as usual and may let the scheduler switch to another body
  * before the handler resumes: lines raised meanwhile stay pending until

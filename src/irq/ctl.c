@@ -119,9 +119,14 @@ static void dispatch(mk_t *k, struct mk__irq *s, uint32_t floor)
     }
 }
 
-/* A delivery point: deliver what the rules allow. Lock held. */
-static void deliver(mk_t *k, struct mk__irq *s)
+/* A delivery point: deliver what the rules allow. Lock held. Returns the
+ * pid of a body that a handler killed in its own context (exc.c defers
+ * that kill: ending the body inside the handler would leave the
+ * controller busy forever), for the caller to kill once it has dropped
+ * the lock; 0 if none. */
+static mk_pid_t deliver(mk_t *k, struct mk__irq *s)
 {
+    mk_pid_t kill = 0;
     if (s->busy && mk__irq_in_handler(k)) { /* nested: from a handler of ours */
         dispatch(k, s, s->level);
     } else if (!s->busy) {
@@ -131,9 +136,28 @@ static void deliver(mk_t *k, struct mk__irq *s)
         dispatch(k, s, 0);
         atomic_store_explicit(&s->dthread, 0, memory_order_release);
         s->busy = false;
+        kill = s->deferred_kill;
+        s->deferred_kill = 0;
     }
     /* else: the deliverer's loop takes it before it stops */
     recompute_slow(s);
+    return kill;
+}
+
+/* After a top-level delivery, lock dropped: the deferred kill, if any. A
+ * body killing itself does not come back from here (a fiber). */
+static void deliver_done(mk_t *k, mk_pid_t kill)
+{
+    if (kill != 0)
+        (void)mk__sched_kill(k, kill, -1);
+}
+
+void mk__irq_defer_kill(mk_t *k, mk_pid_t pid)
+{
+    struct mk__irq *s = k->irq;
+    pthread_mutex_lock(&s->lock);
+    s->deferred_kill = pid;
+    pthread_mutex_unlock(&s->lock);
 }
 
 void mk__irq_raise_line(mk_t *k, uint32_t line)
@@ -141,8 +165,9 @@ void mk__irq_raise_line(mk_t *k, uint32_t line)
     struct mk__irq *s = k->irq;
     pthread_mutex_lock(&s->lock);
     s->pending |= 1u << line;
-    deliver(k, s);
+    mk_pid_t kill = deliver(k, s);
     pthread_mutex_unlock(&s->lock);
+    deliver_done(k, kill);
 }
 
 /* Called by the scheduler after every advance of the clock, no lock held. */
@@ -271,8 +296,9 @@ int mk_irq_unmask(mk_t *k, uint32_t line)
     struct mk__irq *s = k->irq;
     pthread_mutex_lock(&s->lock);
     s->masked &= ~(1u << line);
-    deliver(k, s);
+    mk_pid_t kill = deliver(k, s);
     pthread_mutex_unlock(&s->lock);
+    deliver_done(k, kill);
     return 0;
 }
 

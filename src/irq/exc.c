@@ -109,7 +109,9 @@ int mk__exc_raise(mk_t *k, mk_pid_t pid, uint32_t exc, uint64_t detail, bool fat
     bool kill = fatal_default;
     if (fn != NULL)
         kill = fn(k, pid, exc, detail, ctx) != MK_EXC_HANDLED;
-    if (kill)
+    if (kill && pid == mk__sched_current(k) && mk__irq_in_handler(k))
+        mk__irq_defer_kill(k, pid); /* the body the handler runs in: after it */
+    else if (kill)
         (void)mk__sched_kill(k, pid, EXC_STATUS(exc)); /* MK_ENOENT: died meanwhile */
     if (killed != NULL)
         *killed = kill;

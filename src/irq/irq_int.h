@@ -52,6 +52,7 @@ struct mk__irq {
     bool busy;                   /* some thread is delivering */
     _Atomic uintptr_t dthread;   /* the deliverer's thread token, 0 none */
     _Atomic mk_pid_t dpid;       /* the pid running on it (0 = host) */
+    mk_pid_t deferred_kill;      /* body to kill when the delivery ends */
     struct mk__irq_line line[MK_IRQ_LINES];
     /* Fast path of the clock tick: nonzero when a tick needs the lock
      * (clock handlers attached, clock masked, or a deliverable line
@@ -86,6 +87,9 @@ bool mk__irq_in_handler(mk_t *k);
 /* ctl.c: set line's pending bit and deliver it if the rules allow (no
  * lock of ours held, no kernel entry: the caller made it). */
 void mk__irq_raise_line(mk_t *k, uint32_t line);
+/* ctl.c: kill body pid (the one a handler runs in) once the current
+ * delivery has finished. */
+void mk__irq_defer_kill(mk_t *k, mk_pid_t pid);
 /* Kernel entry of a public irq call (mk__sched_enter), skipped inside a
  * handler. 0 or MK_EDESTROYED (a killed thread body). */
 int mk__irq_enter(mk_t *k);

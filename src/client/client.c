@@ -129,7 +129,10 @@ static int exchange(mk_client_t *c, uint16_t op, struct mk__rbuf *r)
     if (rc)
         return rc; /* too big / no memory: nothing was sent */
     struct mk__hdr h;
-    if (send_all(c->fd, c->w.p, c->w.len) || read_frame(c, &h)) {
+    /* A daemon that refuses us at accept answers and closes at once, so
+     * our send may fail: the refusal is still there to be read. */
+    int sent = send_all(c->fd, c->w.p, c->w.len);
+    if (read_frame(c, &h) || (sent && !(h.op == MK__OP_HELLO && h.seq == 0))) {
         c->broken = 1;
         return MK_EIO;
     }

@@ -149,6 +149,7 @@ expect 2 "unknown command" "$MK_IMG" frobnicate "$IMG"
 expect 2 "unknown option" "$MK_IMG" ls "$IMG" --bogus
 expect 2 "too many arguments" "$MK_IMG" cat "$IMG" /a /b
 expect 2 "too few arguments" "$MK_IMG" create "$T/y.img"
+grep_err "create: expected 2 arguments, got 1" "argument count error says what was expected"
 expect 2 "bad size" "$MK_IMG" create "$T/y.img" 12Q
 [ ! -e "$T/y.img" ] && ok "usage errors create nothing" || bad "y.img was created"
 expect 0 "--help" "$MK_IMG" --help

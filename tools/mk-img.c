@@ -784,10 +784,13 @@ static int run_cmd(const cmd_t *c, int argc, char **argv)
     a.argc = argc - optind;
     a.argv = argv + optind;
     if (a.argc < c->min || a.argc > c->max) {
-        fprintf(stderr, "%s: %s: expected %d%s%d argument%s, got %d\nUsage: %s %s\n", img_prog,
-                c->name, c->min, c->min == c->max ? "" : " to ",
-                c->min == c->max ? 0 : c->max, c->max == 1 ? "" : "s", a.argc, img_prog,
-                c->synopsis);
+        if (c->min == c->max)
+            fprintf(stderr, "%s: %s: expected %d argument%s, got %d\n", img_prog, c->name,
+                    c->min, c->min == 1 ? "" : "s", a.argc);
+        else
+            fprintf(stderr, "%s: %s: expected %d to %d arguments, got %d\n", img_prog, c->name,
+                    c->min, c->max, a.argc);
+        fprintf(stderr, "Usage: %s %s\n", img_prog, c->synopsis);
         return IMG_EXIT_USAGE;
     }
     return c->fn(&a);

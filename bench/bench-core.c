@@ -18,6 +18,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void *volatile bc_sink;
@@ -120,67 +121,66 @@ static void run_peer(const char *self, bc_peer_t *p)
 #define WC_LIVE 65536u
 #define WC_OPS 400000u
 
-static int cmp_u64(const void *a, const void *b)
+static int cmp_u32(const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
 }
 
 /* Fill a heap with WC_LIVE random blocks of 16..2047 B, free every other
  * one (holes of every size between live blocks), then time each single
- * alloc (16..4095 B) and free of a random replace workload. One untimed
- * warm-up round (so every page of the heap has been touched), then
- * bh_runs() rounds of WC_OPS replacements; per round the max, 99.99th
- * percentile and median single-operation time; reported: the median over
- * rounds of each, and the smallest round max. The timer (clock_gettime,
- * ~40 ns here) is inside each sample, and a sample can include a
- * preemption of the thread on a loaded machine, so "max" bounds the
- * operation from above; the median-of-rounds filters one-off preemptions. */
-static double median_of(double *v, int n)
+ * alloc (16..4095 B) and free of a random replace workload (WC_OPS
+ * replacements, 2 samples each, clock_gettime(CLOCK_MONOTONIC) around each
+ * call, ~40 ns of timer inside every sample).
+ * On a shared machine any single sample can include a preemption or an
+ * interrupt. The allocators are deterministic, so the whole run (fresh
+ * context, same seed) is repeated bh_runs() times and each operation keeps
+ * the SMALLEST of its times across repetitions: a preemption would have to
+ * hit the same operation in every repetition to survive. Reported: the
+ * max, 99.99th percentile and median over operations of that per-operation
+ * time. Repetitions after the first also have warm page tables. glibc runs
+ * the same sequence (its heap is not reset between repetitions, but
+ * everything is freed). */
+static double median_u32(uint32_t *v, size_t n)
 {
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    qsort(v, n, sizeof v[0], cmp_u32);
+    return v[n / 2];
 }
 
 static void worst_case(bool use_mk)
 {
-    static uint64_t lat[2 * WC_OPS];
+    static uint32_t best[2 * WC_OPS], tmp[2 * WC_OPS];
     static mk_block_t blk[WC_LIVE];
     static void *ptr[WC_LIVE];
-    double vmax[101], vp[101], vmed[101];
-    uint64_t s = 12345;
-    mk_t *k = NULL;
-    mk_heap_t heap = 0;
-    if (use_mk) {
-        k = mk_new(256u << 20, 16u << 20, 0);
-        mk_proc_create(k, 1, NULL);
-        if (mk_heap_create(k, MK_HEAP_FREELIST, 128u << 20, &heap) != 0)
-            exit(1);
-    }
-    for (uint32_t i = 0; i < WC_LIVE; i++) {
-        uint64_t sz = BC_SIZE_MIN + bh_rand(&s) % (2048 - BC_SIZE_MIN);
-        if (use_mk) {
-            if (mk_mem_alloc(k, 1, heap, sz, &blk[i]) != 0)
-                exit(1);
-        } else
-            ptr[i] = malloc(sz);
-    }
-    for (uint32_t i = 0; i < WC_LIVE; i += 2) {
-        if (use_mk)
-            mk_mem_free(k, 1, blk[i]);
-        else
-            free(ptr[i]);
-        blk[i] = 0;
-        ptr[i] = NULL;
-    }
-    int rounds = bh_runs();
     uint32_t ops = (uint32_t)bh_iters(WC_OPS);
-    for (int r = -1; r < rounds; r++) {
+    for (uint32_t i = 0; i < 2 * ops; i++)
+        best[i] = UINT32_MAX;
+    for (int rep = 0; rep < bh_runs(); rep++) {
+        uint64_t s = 12345;
+        mk_t *k = NULL;
+        mk_heap_t heap = 0;
+        if (use_mk) {
+            k = mk_new(256u << 20, 16u << 20, 0);
+            mk_proc_create(k, 1, NULL);
+            if (mk_heap_create(k, MK_HEAP_FREELIST, 128u << 20, &heap) != 0)
+                exit(1);
+        }
+        for (uint32_t i = 0; i < WC_LIVE; i++) {
+            uint64_t sz = BC_SIZE_MIN + bh_rand(&s) % (2048 - BC_SIZE_MIN);
+            if (use_mk) {
+                if (mk_mem_alloc(k, 1, heap, sz, &blk[i]) != 0)
+                    exit(1);
+            } else
+                ptr[i] = malloc(sz);
+        }
+        for (uint32_t i = 0; i < WC_LIVE; i += 2) {
+            if (use_mk)
+                mk_mem_free(k, 1, blk[i]);
+            else
+                free(ptr[i]);
+            blk[i] = 0;
+            ptr[i] = NULL;
+        }
         uint32_t n = 0;
         for (uint32_t op = 0; op < ops; op++) {
             uint32_t j = (uint32_t)(bh_rand(&s) % WC_LIVE);
@@ -198,39 +198,40 @@ static void worst_case(bool use_mk)
             } else
                 ptr[j] = malloc(sz);
             uint64_t t2 = bh_now_ns();
-            lat[n++] = t1 - t0;
-            lat[n++] = t2 - t1;
+            if (t1 - t0 < best[n])
+                best[n] = (uint32_t)(t1 - t0);
+            n++;
+            if (t2 - t1 < best[n])
+                best[n] = (uint32_t)(t2 - t1);
+            n++;
         }
-        if (r < 0)
-            continue; /* warm-up round */
-        qsort(lat, n, sizeof lat[0], cmp_u64);
-        vmax[r] = (double)lat[n - 1];
-        vp[r] = (double)lat[(size_t)n * 9999 / 10000];
-        vmed[r] = (double)lat[n / 2];
+        if (use_mk) {
+            if (rep == bh_runs() - 1) {
+                mk_heap_stats_t st;
+                memset(&st, 0, sizeof st);
+                st.size = (uint32_t)sizeof st;
+                if (mk_heap_stats(k, heap, &st) == 0)
+                    bh_value("mem/worst/freelist-fragmentation", st.fragmentation_permille,
+                             "permille", "1000 * (1 - largest free / free) after the run");
+            }
+            mk_destroy(k);
+        } else {
+            for (uint32_t i = 0; i < WC_LIVE; i++)
+                free(ptr[i]);
+        }
     }
+    size_t n = 2 * (size_t)ops;
+    memcpy(tmp, best, n * sizeof tmp[0]);
+    double med = median_u32(tmp, n); /* sorts tmp */
     const char *who = use_mk ? "mem/worst/freelist" : "mem/worst/glibc";
     char name[64];
-    double mx = median_of(vmax, rounds);
     snprintf(name, sizeof name, "%s-max", who);
-    bh_value(name, mx, "ns", "slowest single alloc or free (median over rounds), timer included");
-    snprintf(name, sizeof name, "%s-max-best-round", who);
-    bh_value(name, vmax[0], "ns", "smallest round max");
+    bh_value(name, tmp[n - 1], "ns",
+             "slowest single alloc or free (each op: min over repetitions), timer included");
     snprintf(name, sizeof name, "%s-p99.99", who);
-    bh_value(name, median_of(vp, rounds), "ns", NULL);
+    bh_value(name, tmp[n * 9999 / 10000], "ns", NULL);
     snprintf(name, sizeof name, "%s-median", who);
-    bh_value(name, median_of(vmed, rounds), "ns", NULL);
-    if (use_mk) {
-        mk_heap_stats_t st;
-        memset(&st, 0, sizeof st);
-        st.size = (uint32_t)sizeof st;
-        if (mk_heap_stats(k, heap, &st) == 0)
-            bh_value("mem/worst/freelist-fragmentation", st.fragmentation_permille, "permille",
-                     "1000 * (1 - largest free / free) after the run");
-        mk_destroy(k);
-    } else {
-        for (uint32_t i = 0; i < WC_LIVE; i++)
-            free(ptr[i]);
-    }
+    bh_value(name, med, "ns", NULL);
 }
 
 void bc_mem(const char *self)

@@ -63,7 +63,8 @@ void mkd_log(int level, const char *fmt, ...)
 
 struct conn {
     uv_pipe_t pipe;
-    uv_timer_t flush; /* microipc: a command without newline, after a pause */
+    uv_timer_t flush; /* microipc: a command without newline, after a pause;
+                         native: the timeout of a parked mailbox receive */
     struct mkd_server *sv;
     int mipc; /* 1: text protocol */
     struct mkd_session s;
@@ -77,6 +78,8 @@ struct conn {
     pid_t ospid;
     struct conn *prev, *next;   /* all connections */
     struct conn *rnext;         /* ready list */
+    struct mkd_job *parked;     /* mailbox receive waiting on the loop */
+    struct conn *pnext;         /* parked list */
 };
 
 struct job_req {
@@ -103,6 +106,7 @@ struct mkd_server {
     uv_timer_t sweep;
     struct conn *all;
     struct conn *rhead, *rtail;
+    struct conn *parked; /* connections with a parked mailbox receive */
     uint32_t nconns;
     uint64_t served, refused;
     int stopping;
@@ -113,6 +117,7 @@ static void process(struct conn *c);
 static void conn_close(struct conn *c, const char *why);
 static void on_idle(uv_idle_t *h);
 static void on_flush(uv_timer_t *t);
+static void sent_to(struct mkd_server *sv, uint64_t pid);
 
 static uint64_t now_s(void)
 {
@@ -255,6 +260,8 @@ static void after_work_cb(uv_work_t *w, int status)
 {
     struct job_req *jr = (struct job_req *)w;
     struct conn *c = jr->c;
+    if (jr->job->op == MK__OP_MBOX_SEND && jr->job->rc == 0)
+        sent_to(c->sv, jr->job->h);
     if (!c->closing) {
         struct mkd_server *sv = c->sv;
         mkd_job_answer(sv->d, jr->job, &sv->out);
@@ -320,6 +327,88 @@ static int text_turn(struct conn *c, int *budget)
     return c->in_off < c->in_len && memchr(c->in + c->in_off, '\n', c->in_len - c->in_off);
 }
 
+/* ---- parked mailbox receives ------------------------------------------------
+ * A blocking mailbox receive does not need a worker: every message to a
+ * client's process arrives through this loop (a native send, or a worker's
+ * blocking send, which reports back here), so the receive is parked on its
+ * connection and completed right after the send that fills the mailbox —
+ * no thread hand-off on the hot path of cross-process messaging. Timeouts
+ * use the connection's timer. Other waits (semaphores, queues, full
+ * mailboxes) still go to the worker pool. */
+
+static void unpark(struct conn *c)
+{
+    struct conn **pp = &c->sv->parked;
+    while (*pp && *pp != c)
+        pp = &(*pp)->pnext;
+    if (*pp)
+        *pp = c->pnext;
+    c->pnext = NULL;
+    uv_timer_stop(&c->flush);
+}
+
+static void complete_parked(struct conn *c, int rc)
+{
+    struct mkd_server *sv = c->sv;
+    struct mkd_job *j = c->parked;
+    unpark(c);
+    c->parked = NULL;
+    j->rc = rc;
+    mkd_job_answer(sv->d, j, &sv->out);
+    conn_send(c, sv->out.p, sv->out.len);
+    mkd_job_free(j);
+    c->busy = 0;
+    process(c);
+}
+
+static int try_parked(struct conn *c)
+{
+    struct mkd_job *j = c->parked;
+    return mk_mbox_recv(j->k, j->pid, &j->tag, j->buf, j->cap, &j->len, MK_NO_WAIT);
+}
+
+static void wake_parked(struct mkd_server *sv, mk_pid_t pid)
+{
+    for (struct conn *c = sv->parked; c; c = c->pnext)
+        if (c->parked->pid == pid) {
+            int rc = try_parked(c);
+            if (rc != MK_EAGAIN)
+                complete_parked(c, rc);
+            return; /* a pid has one owner, which has one wait at a time */
+        }
+}
+
+static void on_wait_timeout(uv_timer_t *t)
+{
+    struct conn *c = t->data;
+    if (!c->parked)
+        return;
+    int rc = try_parked(c);
+    complete_parked(c, rc == MK_EAGAIN ? MK_ETIMEDOUT : rc);
+}
+
+static void park(struct conn *c, struct mkd_job *j)
+{
+    struct mkd_server *sv = c->sv;
+    c->parked = j;
+    c->busy = 1;
+    c->pnext = sv->parked;
+    sv->parked = c;
+    if (j->timeout != MK_FOREVER) {
+        uint64_t hz = j->tick_hz;
+        uint64_t ms = j->timeout / hz > 1000000000u ? UINT64_MAX / 2
+                                                    : (j->timeout * 1000 + hz - 1) / hz;
+        uv_timer_start(&c->flush, on_wait_timeout, ms, 0);
+    }
+}
+
+/* A successful send to a pid, inline or from a worker: wake its receiver. */
+static void sent_to(struct mkd_server *sv, uint64_t pid)
+{
+    if (sv->parked && pid <= MK_PID_MAX)
+        wake_parked(sv, (mk_pid_t)pid);
+}
+
 /* Returns 1 when another complete frame is already buffered. */
 static int native_turn(struct conn *c, int *budget)
 {
@@ -345,6 +434,10 @@ static int native_turn(struct conn *c, int *budget)
         struct mkd_job *job;
         enum mkd_result r = mkd_dispatch(&c->s, &h, body, &sv->out, &job);
         sv->served++;
+        if (r == MKD_DEFER && job->op == MK__OP_MBOX_RECV) {
+            park(c, job);
+            return 0;
+        }
         if (r == MKD_DEFER) {
             struct job_req *jr = calloc(1, sizeof *jr);
             if (!jr) {
@@ -361,8 +454,15 @@ static int native_turn(struct conn *c, int *budget)
             return 0;
         }
         conn_send(c, sv->out.p, sv->out.len);
-        if (r == MKD_CLOSE)
+        if (r == MKD_CLOSE) {
             conn_close(c, "handshake refused");
+        } else if (h.op == MK__OP_MBOX_SEND && sv->out.len >= MK__PROTO_HDR &&
+                   sv->out.p[12] == 0 && sv->out.p[13] == 0 && sv->out.p[14] == 0 &&
+                   sv->out.p[15] == 0 && h.len >= 8) {
+            struct mk__rbuf rb;
+            mk__rbuf_init(&rb, body, h.len);
+            sent_to(sv, mk__rbuf_u64(&rb)); /* status 0: delivered */
+        }
     }
     if (c->busy || c->closing)
         return 0;
@@ -453,8 +553,12 @@ static void conn_close(struct conn *c, const char *why)
     if (c->next)
         c->next->prev = c->prev;
     sv->nconns--;
-    if (c->mipc)
-        uv_close((uv_handle_t *)&c->flush, on_close);
+    if (c->parked) { /* nothing was taken: just drop the wait */
+        unpark(c);
+        mkd_job_free(c->parked);
+        c->parked = NULL;
+    }
+    uv_close((uv_handle_t *)&c->flush, on_close);
     uv_close((uv_handle_t *)&c->pipe, on_close);
 }
 
@@ -515,11 +619,9 @@ static void on_connection(uv_stream_t *server, int status, int mipc)
         return;
     }
     mkd_session_init(sv->d, &c->s);
-    if (mipc) {
-        uv_timer_init(sv->loop, &c->flush);
-        c->flush.data = c;
-        c->refs++; /* released by the timer's close callback */
-    }
+    uv_timer_init(sv->loop, &c->flush);
+    c->flush.data = c;
+    c->refs++; /* released by the timer's close callback */
     c->last_active = now_s();
     c->next = sv->all;
     if (sv->all)

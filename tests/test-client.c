@@ -520,6 +520,54 @@ START_TEST(raw_garbage)
 }
 END_TEST
 
+/* Mailbox ping-pong between two OS processes, both receives blocking:
+ * each message wakes the other side's parked receive. */
+START_TEST(mailbox_ping_pong)
+{
+    mk_client_t *a = conn();
+    mk_pid_t me;
+    ck_assert_int_eq(mk_client_proc_create(a, 0, &me), 0);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t kid = fork();
+    if (kid == 0) {
+        mk_client_t *c;
+        mk_pid_t p;
+        if (mk_client_connect(g_sock, &c) || mk_client_proc_create(c, 0, &p))
+            _exit(2);
+        (void)!write(fds[1], &p, sizeof p);
+        for (int i = 0; i < 200; i++) {
+            uint32_t v, tag;
+            size_t len;
+            if (mk_client_mbox_recv(c, p, &tag, &v, sizeof v, &len,
+                                    i % 2 ? MK_FOREVER : 10000) ||
+                len != sizeof v || v != (uint32_t)i)
+                _exit(3);
+            v++;
+            if (mk_client_mbox_send(c, tag, p, &v, sizeof v, MK_FOREVER))
+                _exit(4);
+        }
+        _exit(0);
+    }
+    close(fds[1]);
+    mk_pid_t peer = 0;
+    ck_assert_int_eq(read(fds[0], &peer, sizeof peer), (ssize_t)sizeof peer);
+    close(fds[0]);
+    for (uint32_t i = 0; i < 200; i++) {
+        uint32_t v = i, tag;
+        size_t len;
+        ck_assert_int_eq(mk_client_mbox_send(a, peer, me, &v, sizeof v, MK_FOREVER), 0);
+        ck_assert_int_eq(mk_client_mbox_recv(a, me, &tag, &v, sizeof v, &len, 10000), 0);
+        ck_assert_uint_eq(v, i + 1);
+        ck_assert_uint_eq(tag, peer);
+    }
+    int st;
+    ck_assert_int_eq(waitpid(kid, &st, 0), kid);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    mk_client_close(a);
+}
+END_TEST
+
 static Suite *client_suite(void)
 {
     Suite *s = suite_create("client");
@@ -530,6 +578,7 @@ static Suite *client_suite(void)
     tcase_add_test(tc, procs_and_ownership);
     tcase_add_test(tc, mailboxes);
     tcase_add_test(tc, blocking_across_processes);
+    tcase_add_test(tc, mailbox_ping_pong);
     tcase_add_test(tc, semaphores);
     tcase_add_test(tc, queues);
     tcase_add_test(tc, files);

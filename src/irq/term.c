@@ -109,8 +109,10 @@ int mk_term_input(mk_t *k, const void *data, size_t len, size_t *accepted)
     size_t first = MK_TERM_BUF_SIZE - tail;
     if (first > n)
         first = n;
-    memcpy(s->ring + tail, data, first);
-    memcpy(s->ring, (const unsigned char *)data + first, n - first);
+    if (n != 0) { /* data may be NULL when len is 0 */
+        memcpy(s->ring + tail, data, first);
+        memcpy(s->ring, (const unsigned char *)data + first, n - first);
+    }
     s->count += (uint32_t)n;
     s->refused += len - n;
     pthread_mutex_unlock(&s->tlock);

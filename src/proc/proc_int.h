@@ -51,7 +51,8 @@ struct mk__pcb {
     uint64_t timer_gen;    /* invalidates stale heap entries */
 
     /* fiber */
-    ucontext_t uc;
+    ucontext_t uc;         /* context (portable switch) */
+    void *sp;              /* saved stack pointer (fast x86-64 switch) */
     void *stack;
     size_t stack_size;
     void *asan_fake;       /* ASan fake stack of the suspended fiber */
@@ -87,11 +88,13 @@ struct mk__proc {
     /* the CPU */
     struct mk__pcb *current;   /* running body or NULL */
     struct mk__pcb *baton;     /* THREAD backend: who may run */
+    struct mk__pcb *back;      /* the body that last gave the CPU back to mk_run */
     bool in_run, stop, need_resched, dying;
     uint64_t limit;            /* mk_run's tick limit */
     uint32_t bodies;           /* spawned, not yet ended */
     pthread_cond_t run_cond;   /* mk_run waits here (idle, baton) */
     ucontext_t main_uc;
+    void *main_sp;
     const void *main_stack;    /* ASan: the mk_run thread's stack */
     size_t main_stack_size;
     void *tsan_main;

@@ -2,7 +2,8 @@
  * blk_impl.h - private structures of the blk module, shared by its files
  * (dev.c: device table and public device calls; drivers.c: RAM and image
  * drivers; cache.c: the buffer cache; policy.c: its replacement policies,
- * LRU and 2Q). Nothing outside src/blk includes it.
+ * LRU and 2Q; bio.c: the block I/O entry points on top of the cache).
+ * Nothing outside src/blk includes it.
  *
  * Locks, always taken one at a time (never nested):
  *  - blk->devlock guards the device table (handles, names), each device's
@@ -190,6 +191,16 @@ int mk__cache_get(mk_t *k, struct mk__dev *d, uint64_t blockno, uint32_t flags,
 void mk__cache_put(mk_t *k, struct mk__cbuf *b);
 /* Write back every dirty buffer of d, then sync d. */
 int mk__cache_flush_dev(mk_t *k, struct mk__dev *d);
+/* Dirty list (lock held): mark dirty / clean. */
+void mk__cache_set_dirty(struct mk__blk *c, struct mk__cbuf *b);
+/* Take a valid buffer out of its device's map and off its queue (lock
+ * held). */
+void mk__cache_forget(struct mk__blk *c, struct mk__cbuf *b);
+/* Unpin with the lock held. */
+void mk__cache_put_locked(struct mk__blk *c, struct mk__cbuf *b);
+/* Threshold write-back, without the lock: when more than dirty_limit
+ * buffers are dirty, write back the oldest unpinned ones. */
+void mk__cache_writeback(mk_t *k);
 /* Forget every buffer of d (removal). Waits for busy buffers; refuses with
  * MK_EIO if one is dirty and MK_EBUSY if one is pinned, unless force. */
 int mk__cache_drop_dev(mk_t *k, struct mk__dev *d, bool force);

@@ -15,8 +15,8 @@
  * data so that block sizes mix.
  *
  * Sits on dev.c (device refs and the serialised driver calls) and
- * policy.c (queues, victim choice). Called by the public block calls below
- * and, through src/blk/blk.h, by fs.
+ * policy.c (queues, victim choice). Called by bio.c (the public block
+ * calls and, through src/blk/blk.h, fs).
  *
  * Locking: the cache lock (blk->lock) guards every buffer's bookkeeping,
  * the queues, the dirty list, each device's block map and the counters.
@@ -45,12 +45,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-_Static_assert(offsetof(mk_cache_stats_t, policy) == MK_CACHE_STATS_SIZE_V0,
-               "MK_CACHE_STATS_SIZE_V0 is the 1.0 layout");
-
 /* ---- dirty list (lock held) ------------------------------------------------------ */
 
-static void set_dirty(struct mk__blk *c, struct mk__cbuf *b)
+void mk__cache_set_dirty(struct mk__blk *c, struct mk__cbuf *b)
 {
     if (b->dirty)
         return;
@@ -76,7 +73,7 @@ static void clear_dirty(struct mk__blk *c, struct mk__cbuf *b)
 }
 
 /* Take a valid buffer out of its device's map and off its queue. */
-static void forget(struct mk__blk *c, struct mk__cbuf *b)
+void mk__cache_forget(struct mk__blk *c, struct mk__cbuf *b)
 {
     if (!b->valid)
         return;
@@ -95,7 +92,7 @@ static void evict(mk_t *k, struct mk__cbuf *b)
     struct mk__blk *c = k->blk;
     mk__pol_evicting(c, b);
     mk__trace_emit(k, MK_EV_CACHE_EVICT, MK_PID_KERNEL, b->pub.dev, b->pub.blockno);
-    forget(c, b);
+    mk__cache_forget(c, b);
     c->evictions++;
 }
 
@@ -217,7 +214,7 @@ static int reclaim(mk_t *k, bool take_free, struct mk__cbuf **out)
         cand->busy = false;
         pthread_cond_broadcast(&c->cond);
         if (r != 0) {
-            set_dirty(c, cand); /* never dropped unwritten */
+            mk__cache_set_dirty(c, cand); /* never dropped unwritten */
             cand->eepoch = e;
             io_failed = true;
             continue;
@@ -444,7 +441,7 @@ again:
         next = r->fnext;
         r->busy = r->reading = false;
         if (!ra_ok) {
-            forget(c, r); /* a waiter (pinned) reads it itself */
+            mk__cache_forget(c, r); /* a waiter (pinned) reads it itself */
             if (r->pin == 0)
                 mk__q_free(c, r);
         }
@@ -455,7 +452,7 @@ again:
     }
     pthread_cond_broadcast(&c->cond);
     if (rr != 0) {
-        forget(c, b);
+        mk__cache_forget(c, b);
         if (--b->pin == 0)
             mk__q_free(c, b);
         pthread_mutex_unlock(&c->lock);
@@ -466,7 +463,7 @@ again:
     return 0;
 }
 
-static void put_locked(struct mk__blk *c, struct mk__cbuf *b)
+void mk__cache_put_locked(struct mk__blk *c, struct mk__cbuf *b)
 {
     /* A valid buffer stays on its queue; an invalid one (failed read-in,
      * dropped) becomes free with its last pin. */
@@ -478,7 +475,7 @@ void mk__cache_put(mk_t *k, struct mk__cbuf *b)
 {
     struct mk__blk *c = k->blk;
     pthread_mutex_lock(&c->lock);
-    put_locked(c, b);
+    mk__cache_put_locked(c, b);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -519,7 +516,7 @@ static void write_list(mk_t *k, struct mk__cbuf *list)
  * a quarter of the limit is freed (one pass at a time; a thread that finds
  * a pass running goes on). Failures leave the block dirty, unreported.
  */
-static void writeback_threshold(mk_t *k)
+void mk__cache_writeback(mk_t *k)
 {
     struct mk__blk *c = k->blk;
     if (atomic_load_explicit(&c->ndirty, memory_order_relaxed) <= c->dirty_limit)
@@ -557,7 +554,7 @@ static void writeback_threshold(mk_t *k)
         next = b->fnext;
         b->busy = false;
         if (b->ioerr != 0) {
-            set_dirty(c, b);
+            mk__cache_set_dirty(c, b);
         } else {
             c->writebacks++;
             c->thr_writebacks++;
@@ -652,7 +649,7 @@ int mk__cache_flush_dev(mk_t *k, struct mk__dev *d)
             next = b->fnext;
             b->busy = false;
             if (b->ioerr != 0) {
-                set_dirty(c, b);
+                mk__cache_set_dirty(c, b);
                 rc = MK_EIO;
             } else {
                 c->writebacks++;
@@ -693,220 +690,10 @@ int mk__cache_drop_dev(mk_t *k, struct mk__dev *d, bool force)
         list = b;
     }
     for (b = list; b != NULL; b = b->fnext) {
-        forget(c, b);
+        mk__cache_forget(c, b);
         if (b->pin == 0)
             mk__q_free(c, b);
     }
     pthread_mutex_unlock(&c->lock);
-    return 0;
-}
-
-/* ---- internal interface (src/blk/blk.h) ------------------------------------------ */
-
-int mk__buf_get(mk_t *k, uint64_t dev, uint64_t blockno, uint32_t flags, mk__buf_t **out)
-{
-    MK__ICHECK(k);
-    if (out == NULL)
-        return MK_EINVAL;
-    struct mk__dev *d;
-    int rc = mk__dev_get(k, dev, &d);
-    if (rc != 0)
-        return rc;
-    if (blockno >= d->nblocks) {
-        mk__dev_put(k, d);
-        return MK_ERANGE;
-    }
-    struct mk__cbuf *b;
-    if ((rc = mk__cache_get(k, d, blockno, flags, &b)) != 0) {
-        mk__dev_put(k, d);
-        return rc;
-    }
-    *out = &b->pub; /* keeps the device ref until mk__buf_put */
-    return 0;
-}
-
-void mk__buf_dirty(mk_t *k, mk__buf_t *pb)
-{
-    if (k == NULL || k->blk == NULL || pb == NULL)
-        return;
-    struct mk__cbuf *b = (struct mk__cbuf *)pb;
-    pthread_mutex_lock(&k->blk->lock);
-    if (b->valid && b->pin > 0)
-        set_dirty(k->blk, b);
-    pthread_mutex_unlock(&k->blk->lock);
-}
-
-void mk__buf_put(mk_t *k, mk__buf_t *pb)
-{
-    if (k == NULL || k->blk == NULL || pb == NULL)
-        return;
-    struct mk__cbuf *b = (struct mk__cbuf *)pb;
-    struct mk__dev *d = b->d; /* read before unpinning: it may be reused */
-    mk__cache_put(k, b);
-    if (d != NULL)
-        mk__dev_put(k, d);
-    writeback_threshold(k);
-}
-
-int mk__blk_invalidate(mk_t *k, uint64_t dev)
-{
-    MK__ICHECK(k);
-    struct mk__blk *c = k->blk;
-    struct mk__dev *d;
-    int rc = mk__dev_get(k, dev, &d);
-    if (rc != 0)
-        return rc;
-    rc = mk__cache_flush_dev(k, d);
-    struct mk__cbuf *b, *list = NULL;
-    size_t cur = 0;
-    pthread_mutex_lock(&c->lock);
-    while ((b = mk__hmap_next(&d->bufs, &cur, NULL)) != NULL) {
-        if (!b->busy && !b->dirty && b->pin == 0) {
-            b->fnext = list;
-            list = b;
-        }
-    }
-    for (b = list; b != NULL; b = b->fnext) {
-        forget(c, b);
-        mk__q_free(c, b);
-    }
-    pthread_mutex_unlock(&c->lock);
-    mk__dev_put(k, d);
-    return rc;
-}
-
-/* ---- public block I/O ----------------------------------------------------------- */
-
-/* Common checks of mk_blk_read/write; takes a device ref on success. */
-static int io_begin(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset,
-                    const void *buf, size_t len, struct mk__dev **out)
-{
-    if (buf == NULL && len > 0)
-        return MK_EINVAL;
-    struct mk__dev *d;
-    int rc = mk__dev_get(k, dev, &d);
-    if (rc != 0)
-        return rc;
-    if (blockno >= d->nblocks)
-        rc = MK_ERANGE;
-    else if (len > d->bsize || offset > d->bsize - len)
-        rc = MK_EMSGSIZE;
-    if (rc != 0) {
-        mk__dev_put(k, d);
-        return rc;
-    }
-    *out = d;
-    return 0;
-}
-
-MK_API int mk_blk_read(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset, void *buf,
-                       size_t len)
-{
-    MK__CHECK(k);
-    struct mk__dev *d;
-    struct mk__cbuf *b;
-    int rc = io_begin(k, dev, blockno, offset, buf, len, &d);
-    if (rc != 0)
-        return rc;
-    /* Fast path, one lock hold: a cached block whose bytes are valid is
-     * copied out without being pinned. */
-    struct mk__blk *c = k->blk;
-    pthread_mutex_lock(&c->lock);
-    b = mk__hmap_get(&d->bufs, blockno);
-    if (b != NULL && !(b->busy && b->reading)) {
-        c->hits++;
-        mk__trace_emit(k, MK_EV_CACHE_HIT, MK_PID_KERNEL, d->handle, blockno);
-        if (b->ra) {
-            b->ra = false;
-            c->ra_hits++;
-        }
-        mk__pol_hit(c, b);
-        d->seq_next = blockno + 1;
-        if (len > 0)
-            memcpy(buf, b->pub.data + offset, len);
-        pthread_mutex_unlock(&c->lock);
-        mk__dev_put(k, d);
-        return 0;
-    }
-    pthread_mutex_unlock(&c->lock);
-    if ((rc = mk__cache_get(k, d, blockno, 0, &b)) == 0) {
-        /* Copy under the cache lock so that a concurrent mk_blk_write of
-         * the same block is seen whole or not at all. */
-        pthread_mutex_lock(&k->blk->lock);
-        if (len > 0)
-            memcpy(buf, b->pub.data + offset, len);
-        put_locked(k->blk, b);
-        pthread_mutex_unlock(&k->blk->lock);
-    }
-    mk__dev_put(k, d);
-    return rc;
-}
-
-MK_API int mk_blk_write(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset,
-                        const void *buf, size_t len)
-{
-    MK__CHECK(k);
-    struct mk__dev *d;
-    struct mk__cbuf *b;
-    int rc = io_begin(k, dev, blockno, offset, buf, len, &d);
-    if (rc != 0)
-        return rc;
-    uint32_t flags = (offset == 0 && len == d->bsize) ? MK__BUF_NOREAD : 0;
-    if ((rc = mk__cache_get(k, d, blockno, flags, &b)) == 0) {
-        /* Under the cache lock, and not while a write-back of this buffer
-         * is reading its bytes without the lock. */
-        struct mk__blk *c = k->blk;
-        pthread_mutex_lock(&c->lock);
-        while (b->busy)
-            pthread_cond_wait(&c->cond, &c->lock);
-        if (len > 0)
-            memcpy(b->pub.data + offset, buf, len);
-        set_dirty(c, b);
-        put_locked(c, b);
-        pthread_mutex_unlock(&c->lock);
-    }
-    mk__dev_put(k, d);
-    if (rc == 0)
-        writeback_threshold(k);
-    return rc;
-}
-
-/* ---- statistics ------------------------------------------------------------------- */
-
-MK_API int mk_cache_stats(mk_t *k, mk_cache_stats_t *out)
-{
-    MK__CHECK(k);
-    if (out == NULL || out->size < MK_CACHE_STATS_SIZE_V0)
-        return MK_EINVAL;
-    struct mk__blk *c = k->blk;
-    mk_cache_stats_t s;
-    memset(&s, 0, sizeof s);
-    s.size = out->size;
-    pthread_mutex_lock(&c->lock);
-    s.capacity = c->capacity;
-    for (uint32_t i = 0; i < c->nbufs; i++) {
-        const struct mk__cbuf *b = c->bufs[i];
-        if (!b->valid)
-            continue;
-        s.cached++;
-        s.dirty += b->dirty;
-        s.pinned += b->pin > 0;
-    }
-    s.hits = c->hits;
-    s.misses = c->misses;
-    s.evictions = c->evictions;
-    s.writebacks = c->writebacks;
-    s.policy = c->policy;
-    s.readahead = c->ra_window;
-    s.ra_reads = c->ra_reads;
-    s.ra_blocks = c->ra_blocks;
-    s.ra_hits = c->ra_hits;
-    s.dirty_limit = c->dirty_limit;
-    s.threshold_writebacks = c->thr_writebacks;
-    pthread_mutex_unlock(&c->lock);
-    s.dev_reads = atomic_load(&k->blk->dev_reads);
-    s.dev_writes = atomic_load(&k->blk->dev_writes);
-    /* at most the caller's layout */
-    memcpy(out, &s, out->size < sizeof s ? out->size : sizeof s);
     return 0;
 }

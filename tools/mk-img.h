@@ -5,8 +5,9 @@
  * (<microkernel/mk.h>): it opens an image file as a block device
  * (mk_blk_open_image), mounts its file system at "/" and works through the
  * VFS. mk-img.c holds main(), option parsing and the small subcommands;
- * mk-img-tree.c holds the recursive walks (import, export, rm -r, ls -R,
- * the read-everything check) and the progress bar.
+ * mk-img-image.c error reporting and opening/closing images; mk-img-tree.c
+ * the recursive walks (import, export, rm -r, ls -R, the read-everything
+ * check) and the progress bar; mk-img-fsck.c the fsck subcommand.
  *
  * Exit codes are part of the interface (see IMG_EXIT_* and tools/README.md):
  * every failing path maps its MK_E code through img_exit_for().
@@ -30,6 +31,9 @@ enum {
     IMG_EXIT_PARTIAL = 6,   /* import/export finished but skipped entries */
     IMG_EXIT_REPAIRED = 7   /* fsck --repair fixed every problem it found */
 };
+
+/* Name of the image's device inside mk-img's private context. */
+#define IMG_DEV "image"
 
 /* An open image: a context, the device and (usually) its mount at "/". */
 typedef struct img {
@@ -74,6 +78,17 @@ void img_report(const char *what, const char *arg, int err);
 void img_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit code for an MK_E code (0 gives 0). */
 int img_exit_for(int err);
+/* A host error (errno e): "mk-img: WHAT ARG: MK_EXXX: message (host: ...)";
+ * returns the exit code of the nearest MK_E code. */
+int host_error(const char *what, const char *arg, int e);
+
+/* Image plumbing for create/format (mk-img-image.c): a context whose cache
+ * holds about 32 MiB of blocks of size bs (0: a small probing cache); the
+ * image's flock (creating the file when 'create', O_EXCL unless 'force',
+ * which truncates); destroy the context and drop the lock. */
+int img_context(uint32_t bs, mk_t **out);
+int img_lock(img_t *im, const char *file, int create, int force);
+void img_release(img_t *im);
 
 /* Join an image directory path and a name into out (MK_PATH_MAX + 1 bytes);
  * MK_ENAMETOOLONG when it does not fit. */

@@ -90,6 +90,7 @@ struct mk__proc {
     struct mk__pcb *baton;     /* THREAD backend: who may run */
     struct mk__pcb *back;      /* the body that last gave the CPU back to mk_run */
     bool in_run, stop, need_resched, dying;
+    bool idle;                 /* mk_run waits on run_cond for a host wake */
     uint64_t limit;            /* mk_run's tick limit */
     uint32_t bodies;           /* spawned, not yet ended */
     pthread_cond_t run_cond;   /* mk_run waits here (idle, baton) */

@@ -276,7 +276,8 @@ void mk__sched_ready_locked(mk_t *k, struct mk__pcb *pcb, int code)
                    mk__sched_current(k));
     if (p->current != NULL && pcb->prio > p->current->prio)
         p->need_resched = true;
-    pthread_cond_signal(&p->run_cond); /* mk_run may be idle */
+    if (p->idle)
+        pthread_cond_signal(&p->run_cond); /* mk_run waits for a host wake */
 }
 
 uint64_t mk__clock_locked(mk_t *k, uint64_t n, struct mk__pcb *charge)
@@ -284,7 +285,7 @@ uint64_t mk__clock_locked(mk_t *k, uint64_t n, struct mk__pcb *charge)
     struct mk__proc *p = k->proc;
     uint64_t from = atomic_load(&k->ticks);
     uint64_t now = from + n;
-    atomic_store(&k->ticks, now);
+    atomic_store_explicit(&k->ticks, now, memory_order_release); /* lock held: no fence needed */
     const struct mk__timer *t;
     while ((t = mk__timer_top(p)) != NULL && t->when <= now) {
         struct mk__pcb *pcb = mk__pcb_get(p, t->pid);
@@ -742,7 +743,9 @@ int mk_run(mk_t *k, uint64_t max_ticks, uint32_t *reason)
                 mk__tick_hook_run(k, from, p->limit);
                 pthread_mutex_lock(&p->lock);
             } else {
+                p->idle = true;
                 pthread_cond_wait(&p->run_cond, &p->lock); /* a host thread will wake one */
+                p->idle = false;
             }
             prev = 0;
             continue;
@@ -810,9 +813,11 @@ int mk__sched_compute(mk_t *k, uint64_t n)
             step = t->when - now;
         uint64_t from = mk__clock_locked(k, step, self);
         n -= step;
-        if (p->tick_fn != NULL) {
+        mk__tick_fn fn = p->tick_fn;
+        if (fn != NULL && step > 0) {
+            void *ctx = p->tick_ctx;
             pthread_mutex_unlock(&p->lock);
-            mk__tick_hook_run(k, from, from + step);
+            fn(k, from, from + step, ctx);
             pthread_mutex_lock(&p->lock);
         }
         if (self->killed)

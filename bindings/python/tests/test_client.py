@@ -4,6 +4,7 @@ Starts mkd ($MKD, set by meson) on a temporary socket, always stops it, and
 fails (does not skip) when mkd was not built.
 """
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,9 @@ def tearDownModule():
             p.wait(timeout=20)
         except subprocess.TimeoutExpired:
             p.kill()
+            p.wait()
+    if D.get("tmp"):
+        shutil.rmtree(D["tmp"], ignore_errors=True)
 
 
 class ClientTest(MkTestCase):

@@ -186,6 +186,35 @@ START_TEST(sleep_wakes_in_tick_order_and_idle_jumps)
 }
 END_TEST
 
+/* Host code driving time with mk_clock_advance fires the timers it passes:
+ * a sleeping body becomes ready at once, not at the next mk_run. */
+START_TEST(clock_advance_from_host_wakes_sleepers)
+{
+    LOOP_FLAGS();
+    mk_t *k = mk_new(0);
+    struct log l = {0};
+    struct sleep_arg s = {1000, 0, &l, 'z'};
+    mk_pid_t p = spawn(k, 0, body_sleep, &s);
+    uint32_t reason, st;
+    ck_assert_int_eq(mk_run(k, 10, &reason), 0);
+    ck_assert_uint_eq(reason, MK_RUN_TICKS);
+    ck_assert_int_eq(mk_proc_state(k, p, &st), 0);
+    ck_assert_uint_eq(st, MK_PROC_SLEEPING);
+    ck_assert_int_eq(mk_clock_advance(k, 500), 0);
+    ck_assert_int_eq(mk_proc_state(k, p, &st), 0);
+    ck_assert_uint_eq(st, MK_PROC_SLEEPING); /* not due yet */
+    ck_assert_int_eq(mk_clock_advance(k, 600), 0);
+    ck_assert_int_eq(mk_proc_state(k, p, &st), 0);
+    ck_assert_uint_eq(st, MK_PROC_READY);
+    ck_assert_uint_eq(run_all(k), MK_RUN_DONE);
+    log_put(&l, 0);
+    ck_assert_str_eq(l.s, "z");
+    ck_assert_uint_ge(s.woke, 1100);
+    reap(k, p);
+    mk_destroy(k);
+}
+END_TEST
+
 static int body_burn(mk_t *k, void *arg)
 {
     uint64_t until = *(uint64_t *)arg;
@@ -1002,6 +1031,7 @@ static Suite *sched_suite(void)
         tcase_add_loop_test(tc, spawn_run_getpid_status, i, i + 1);
         tcase_add_loop_test(tc, yield_alternates_round_robin, i, i + 1);
         tcase_add_loop_test(tc, sleep_wakes_in_tick_order_and_idle_jumps, i, i + 1);
+        tcase_add_loop_test(tc, clock_advance_from_host_wakes_sleepers, i, i + 1);
         tcase_add_loop_test(tc, round_robin_is_fair_within_one_quantum, i, i + 1);
         tcase_add_loop_test(tc, higher_priority_preempts_at_its_wakeup_tick, i, i + 1);
         tcase_add_loop_test(tc, exit_ends_the_body_with_its_status, i, i + 1);

@@ -24,7 +24,10 @@ int mk_clock_advance(mk_t *k, uint64_t ticks)
     MK__CHECK(k);
     if (ticks > ((uint64_t)1 << 62))
         return MK_EINVAL;
-    atomic_fetch_add(&k->ticks, ticks);
+    if (k->clock_fn != NULL)
+        k->clock_fn(k, ticks); /* sleepers and timed waits see the new time */
+    else
+        atomic_fetch_add(&k->ticks, ticks);
     return 0;
 }
 

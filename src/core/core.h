@@ -85,6 +85,10 @@ struct mk {
     struct mk__rpc *rpc;
     struct mk__trace *trace;
     _Atomic int trace_on; /* nonzero while a ring or callback is installed */
+    /* Advances the virtual clock, firing timers and ending time slices; set
+     * by the scheduler (proc) at init so mk_clock_advance, a core call,
+     * reaches it without calling up a layer. NULL: plain counter. */
+    void (*clock_fn)(mk_t *k, uint64_t ticks);
     struct mk__hook hooks[MK__HOOKS_MAX];
     int nhooks;
     struct mk *next_free; /* global free list link */

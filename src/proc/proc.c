@@ -50,6 +50,7 @@ int mk__proc_init(mk_t *k)
     mk__hmap_init(&p->table);
     p->hint = 1;
     k->proc = p;
+    k->clock_fn = mk__sched_clock; /* mk_clock_advance goes through timers */
     return 0;
 }
 

@@ -215,6 +215,50 @@ START_TEST(clock_advance_from_host_wakes_sleepers)
 }
 END_TEST
 
+/* A post that wakes a more urgent body hands the CPU over at the poster's
+ * next kernel entry, before the poster is charged for it: the waiter does
+ * not wait for the poster's long computation. */
+struct hand_over {
+    mk_sem_t sem;
+    uint64_t posted, woke;
+};
+
+static int body_urgent_waiter(mk_t *k, void *arg)
+{
+    struct hand_over *h = arg;
+    ck_assert_int_eq(mk_sem_wait(k, h->sem, MK_FOREVER), 0);
+    ck_assert_int_eq(mk_clock_now(k, &h->woke), 0);
+    return 0;
+}
+
+static int body_slow_poster(mk_t *k, void *arg)
+{
+    struct hand_over *h = arg;
+    ck_assert_int_eq(mk_compute(k, 4), 0);
+    ck_assert_int_eq(mk_sem_post(k, h->sem), 0);
+    ck_assert_int_eq(mk_clock_now(k, &h->posted), 0);
+    ck_assert_int_eq(mk_compute(k, 20), 0);
+    return 0;
+}
+
+START_TEST(wake_of_urgent_process_preempts_at_next_entry)
+{
+    LOOP_FLAGS();
+    mk_t *k = mk_new(100);
+    struct hand_over h = {0, 0, 0};
+    ck_assert_int_eq(mk_sem_create(k, "hand-over", 0, 0, &h.sem), 0);
+    mk_pid_t w = spawn(k, 30, body_urgent_waiter, &h);
+    mk_pid_t q = spawn(k, 2, body_slow_poster, &h);
+    ck_assert_uint_eq(run_all(k), MK_RUN_DONE);
+    ck_assert_uint_gt(h.posted, 0);
+    /* Woken within the poster's next kernel entry, not after its compute. */
+    ck_assert_uint_le(h.woke, h.posted + 2);
+    reap(k, w);
+    reap(k, q);
+    mk_destroy(k);
+}
+END_TEST
+
 static int body_burn(mk_t *k, void *arg)
 {
     uint64_t until = *(uint64_t *)arg;
@@ -1032,6 +1076,7 @@ static Suite *sched_suite(void)
         tcase_add_loop_test(tc, yield_alternates_round_robin, i, i + 1);
         tcase_add_loop_test(tc, sleep_wakes_in_tick_order_and_idle_jumps, i, i + 1);
         tcase_add_loop_test(tc, clock_advance_from_host_wakes_sleepers, i, i + 1);
+        tcase_add_loop_test(tc, wake_of_urgent_process_preempts_at_next_entry, i, i + 1);
         tcase_add_loop_test(tc, round_robin_is_fair_within_one_quantum, i, i + 1);
         tcase_add_loop_test(tc, higher_priority_preempts_at_its_wakeup_tick, i, i + 1);
         tcase_add_loop_test(tc, exit_ends_the_body_with_its_status, i, i + 1);

@@ -803,7 +803,22 @@ int mk__sched_compute(mk_t *k, uint64_t n)
     pthread_mutex_lock(&p->lock);
     if (self->killed || self->ended)
         return mk__entry_dead(k, self);
-    do {
+    /* The resched check comes first: a more urgent process made ready by
+     * this body's previous call (a post, an unlock that dropped inherited
+     * priority) runs now, before this body is charged for anything. */
+    for (;;) {
+        if (p->need_resched || p->stop) {
+            bool slice_end = self->slice_left == 0;
+            if (slice_end)
+                mk__trace_emit(k, MK_EV_PREEMPT, self->pid, k->cfg.quantum_ticks, 0);
+            self->state = MK_PROC_READY;
+            mk__rq_push(p, self, !slice_end);
+            mk__switch_out(k, self);
+            if (self->killed)
+                return mk__entry_dead(k, self);
+        }
+        if (n == 0)
+            break;
         uint64_t step = n;
         if (self->slice_left > 0 && step > self->slice_left)
             step = self->slice_left;
@@ -822,17 +837,7 @@ int mk__sched_compute(mk_t *k, uint64_t n)
         }
         if (self->killed)
             return mk__entry_dead(k, self);
-        if (p->need_resched || p->stop) {
-            bool slice_end = self->slice_left == 0;
-            if (slice_end)
-                mk__trace_emit(k, MK_EV_PREEMPT, self->pid, k->cfg.quantum_ticks, 0);
-            self->state = MK_PROC_READY;
-            mk__rq_push(p, self, !slice_end);
-            mk__switch_out(k, self);
-            if (self->killed)
-                return mk__entry_dead(k, self);
-        }
-    } while (n > 0);
+    }
     pthread_mutex_unlock(&p->lock);
     return 0;
 }

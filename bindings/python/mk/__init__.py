@@ -29,6 +29,19 @@ from ._vfs import (StatResult, DirEntry, MK_PATH_MAX, MK_VFS_OPEN_MAX,
                    MK_O_EXCL, MK_O_TRUNC, MK_O_APPEND, MK_O_DIRECTORY,
                    MK_SEEK_SET, MK_SEEK_CUR, MK_SEEK_END, MK_MOUNT_FORMAT,
                    MK_FT_REG, MK_FT_DIR)
+from ._sched import (Mutex, ProcessExit, BodyError, MK_PRIO_MIN, MK_PRIO_MAX,
+                     MK_PRIO_DEFAULT, MK_CALL_TICKS, MK_PROC_THREAD,
+                     MK_RUN_DONE, MK_RUN_TICKS, MK_RUN_STOPPED,
+                     MK_MUTEX_RECURSIVE, MK_MUTEX_OPEN_MAX, MK_MUTEX_SYS_MAX)
+from ._irq import (MK_IRQ_LINES, MK_IRQ_CLOCK, MK_IRQ_TERMINAL,
+                   MK_IRQ_SOFT_FIRST, MK_IRQ_PRIO_MIN, MK_IRQ_PRIO_MAX,
+                   MK_TERM_BUF_SIZE, MK_EXC_MEMORY, MK_EXC_QUOTA, MK_EXC_BADH,
+                   MK_EXC_DIVZERO, MK_EXC_ILLEGAL, MK_EXC_USER, MK_EXC_MAX,
+                   MK_EXC_HANDLED, MK_EXC_KILL)
+from ._rpc import MK_RPC_MSG_MAX
+from ._trace import event_name
+from .timeline import Timeline
+from .client import Client
 from .compat import Microkernel, Sem
 
 __version__ = "1.0.0"

@@ -92,7 +92,8 @@
  *     0   4  ino            inode number, 0 = free slot
  *     4   1  name_len       bytes, 1 .. MK_NAME_MAX (59)
  *     5  59  name           name bytes, no NUL, zero padded
- *  Lookup is a linear scan (hashed directories are a later format change).
+ *  Small directories are scanned; large ones get an in-memory hash index
+ *  (dindex.c), so the on-disk array needs no tree.
  */
 #ifndef MK_SRC_FS_FORMAT_H
 #define MK_SRC_FS_FORMAT_H

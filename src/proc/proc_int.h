@@ -110,6 +110,10 @@ struct mk__proc {
 /* sched.c (lock held unless said otherwise) */
 void mk__rq_push(struct mk__proc *p, struct mk__pcb *pcb, bool front);
 void mk__rq_remove(struct mk__proc *p, struct mk__pcb *pcb);
+/* Highest non-empty priority level, -1 when nothing is ready. */
+int mk__rq_top(const struct mk__proc *p);
+/* Take the first process of the highest level (NULL when none). */
+struct mk__pcb *mk__rq_pick(struct mk__proc *p);
 /* Make a BLOCKED or SLEEPING body READY (no-op otherwise). */
 void mk__sched_ready_locked(mk_t *k, struct mk__pcb *pcb, int code);
 /* Advance the clock by n with the lock held; charges `charge` (may be
@@ -117,6 +121,9 @@ void mk__sched_ready_locked(mk_t *k, struct mk__pcb *pcb, int code);
 uint64_t mk__clock_locked(mk_t *k, uint64_t n, struct mk__pcb *charge);
 void mk__tick_hook_run(mk_t *k, uint64_t from, uint64_t to);
 int mk__timer_add(struct mk__proc *p, struct mk__pcb *pcb, uint64_t when);
+/* The earliest timer (NULL when none), and removing it. */
+const struct mk__timer *mk__timer_top(struct mk__proc *p);
+void mk__timer_pop(struct mk__proc *p);
 /* The calling body's pcb, or NULL (host thread). No lock needed. */
 struct mk__pcb *mk__self_pcb(mk_t *k);
 /* Suspend the calling body (its state already set; lock held; returns with

@@ -207,21 +207,33 @@ int mk_mem_alloc(mk_t *k, mk_pid_t pid, mk_heap_t heap, uint64_t size, mk_block_
     return rc;
 }
 
+/* The block bh owned by pid, under m->lock: MK_ENOENT (no such pid),
+ * MK_EBADH (stale or forged handle) or MK_EPERM (another pid's block). */
+static int owned_block(struct mk__mem *m, mk_pid_t pid, mk_block_t bh,
+                       struct mk__mpid **rp, struct mk__mblk **bp)
+{
+    struct mk__mpid *r = pid_get(m, pid);
+    struct mk__mblk *b = mk__htab_get(&m->blocks, bh);
+    if (r == NULL)
+        return MK_ENOENT;
+    if (b == NULL)
+        return MK_EBADH;
+    if (b->owner != pid)
+        return MK_EPERM;
+    *rp = r;
+    *bp = b;
+    return 0;
+}
+
 int mk_mem_free(mk_t *k, mk_pid_t pid, mk_block_t bh)
 {
     MK__CHECK(k);
     struct mk__mem *m = k->mem;
-    int rc = 0;
     pthread_mutex_lock(&m->lock);
-    struct mk__mpid *r = pid_get(m, pid);
-    struct mk__mblk *b = mk__htab_get(&m->blocks, bh);
-    if (r == NULL)
-        rc = MK_ENOENT;
-    else if (b == NULL)
-        rc = MK_EBADH;
-    else if (b->owner != pid)
-        rc = MK_EPERM;
-    else {
+    struct mk__mpid *r;
+    struct mk__mblk *b;
+    int rc = owned_block(m, pid, bh, &r, &b);
+    if (rc == 0) {
         struct mk__mblk *rel = unpublish(m, b, r);
         if (rel != NULL)
             release(m, rel);
@@ -345,41 +357,37 @@ int mk_mem_info(mk_t *k, mk_block_t bh, mk_block_info_t *out)
     return 0;
 }
 
+/* Let other read and write b (m->lock held, b owned by someone else). */
+static int add_share(struct mk__mem *m, struct mk__mblk *b, mk_pid_t other)
+{
+    struct mk__mpid *o = pid_get(m, other);
+    if (o == NULL)
+        return MK_ENOENT;
+    if (may_access(b, other))
+        return MK_EEXIST;
+    if (b->nshares == b->capshares) {
+        uint32_t ncap = b->capshares ? b->capshares * 2 : 4;
+        mk_pid_t *s = realloc(b->shares, ncap * sizeof *s);
+        if (s == NULL)
+            return MK_ENOMEM;
+        b->shares = s;
+        b->capshares = ncap;
+    }
+    b->shares[b->nshares++] = other;
+    o->shared_in++;
+    return 0;
+}
+
 int mk_mem_share(mk_t *k, mk_pid_t owner, mk_block_t bh, mk_pid_t other)
 {
     MK__CHECK(k);
     struct mk__mem *m = k->mem;
-    int rc = 0;
     pthread_mutex_lock(&m->lock);
-    struct mk__mpid *r = pid_get(m, owner);
-    struct mk__mblk *b = mk__htab_get(&m->blocks, bh);
-    struct mk__mpid *o = NULL;
-    if (r == NULL)
-        rc = MK_ENOENT;
-    else if (b == NULL)
-        rc = MK_EBADH;
-    else if (b->owner != owner)
-        rc = MK_EPERM;
-    else if (other == owner)
-        rc = MK_EINVAL;
-    else if ((o = pid_get(m, other)) == NULL)
-        rc = MK_ENOENT;
-    else if (may_access(b, other))
-        rc = MK_EEXIST;
-    else if (b->nshares == b->capshares) {
-        uint32_t ncap = b->capshares ? b->capshares * 2 : 4;
-        mk_pid_t *s = realloc(b->shares, ncap * sizeof *s);
-        if (s == NULL)
-            rc = MK_ENOMEM;
-        else {
-            b->shares = s;
-            b->capshares = ncap;
-        }
-    }
-    if (rc == 0) {
-        b->shares[b->nshares++] = other;
-        o->shared_in++;
-    }
+    struct mk__mpid *r;
+    struct mk__mblk *b;
+    int rc = owned_block(m, owner, bh, &r, &b);
+    if (rc == 0)
+        rc = other == owner ? MK_EINVAL : add_share(m, b, other);
     pthread_mutex_unlock(&m->lock);
     return rc;
 }
@@ -388,17 +396,12 @@ int mk_mem_unshare(mk_t *k, mk_pid_t owner, mk_block_t bh, mk_pid_t other)
 {
     MK__CHECK(k);
     struct mk__mem *m = k->mem;
-    int rc = MK_ENOENT;
     pthread_mutex_lock(&m->lock);
-    struct mk__mpid *r = pid_get(m, owner);
-    struct mk__mblk *b = mk__htab_get(&m->blocks, bh);
-    if (r == NULL)
-        rc = MK_ENOENT;
-    else if (b == NULL)
-        rc = MK_EBADH;
-    else if (b->owner != owner)
-        rc = MK_EPERM;
-    else {
+    struct mk__mpid *r;
+    struct mk__mblk *b;
+    int rc = owned_block(m, owner, bh, &r, &b);
+    if (rc == 0) {
+        rc = MK_ENOENT; /* unless other is found among the shares */
         for (uint32_t i = 0; i < b->nshares; i++) {
             if (b->shares[i] == other) {
                 b->shares[i] = b->shares[--b->nshares];

@@ -7,8 +7,9 @@ Order of search (the first that loads wins):
    loading another copy.
 2. A meson build tree of the source checkout this package sits in:
    ``<repo>/build*/libmk.so.1`` with ``<repo>`` two folders above this
-   package, newest file first. A candidate that does not load (for example a
-   sanitizer build whose runtime is not preloaded) is skipped.
+   package, newest file first. A sanitizer build (linked with libasan,
+   libtsan or libubsan) is passed over: its runtime aborts the whole Python
+   process unless preloaded. A candidate that does not load is skipped.
 3. The system's library: ``ctypes.util.find_library('mk')``, then the
    SONAME ``libmk.so.1``.
 
@@ -23,11 +24,26 @@ import os
 SONAME = "libmk.so.1"
 
 
+_SANITIZER_RUNTIMES = (b"libasan.so", b"libtsan.so", b"libubsan.so")
+
+
+def _links_sanitizer(path):
+    """True when the library names a sanitizer runtime it needs."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return True
+    return any(rt in data for rt in _SANITIZER_RUNTIMES)
+
+
 def _build_tree_candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(os.path.dirname(here)))
     found = []
     for path in glob.glob(os.path.join(repo, "build*", SONAME)):
+        if _links_sanitizer(path):
+            continue
         try:
             found.append((os.path.getmtime(path), path))
         except OSError:

@@ -215,7 +215,7 @@ seen=0
 tries=0
 while [ $tries -lt 100 ]; do     # wait (bounded) until the holder has the lock
     "$MK_IMG" df "$IMG" >/dev/null 2>"$T/err"
-    if [ $? -eq 1 ] && grep -q "in use by another mk-img" "$T/err"; then seen=1; break; fi
+    if [ $? -eq 1 ] && grep -q "in use by another process" "$T/err"; then seen=1; break; fi
     tries=$((tries + 1))
     sleep 0.1
 done

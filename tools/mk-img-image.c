@@ -118,8 +118,13 @@ int img_context(uint32_t bs, mk_t **out)
     return mk_create(&cfg, out);
 }
 
-/* Take the image's lock; create the file when 'create' (O_EXCL unless
- * 'force', which truncates it). */
+/* Open the image file, creating it when 'create' (O_EXCL unless 'force',
+ * which truncates it), and check that no other process has it open. The
+ * check is libmk's own lock: mk_blk_open_image holds an flock(2) on the
+ * file while a device is open (mkd, another mk-img). mk-img holds the
+ * same lock only while it creates or truncates the file, then lets go
+ * so that its own mk_blk_open_image can take it (flock locks of two open
+ * file descriptions conflict even inside one process). */
 int img_lock(img_t *im, const char *file, int create, int force)
 {
     int flags = O_RDWR | O_CLOEXEC;
@@ -132,13 +137,14 @@ int img_lock(img_t *im, const char *file, int create, int force)
     if (flock(im->lockfd, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
         fprintf(stderr, "%s: %s: %s\n", img_prog, file,
-                e == EWOULDBLOCK ? "image is in use by another mk-img" : strerror(e));
+                e == EWOULDBLOCK ? "image is in use by another process" : strerror(e));
         close(im->lockfd);
         im->lockfd = -1;
         return IMG_EXIT_FAIL;
     }
     if (create && force && ftruncate(im->lockfd, 0) != 0)
         return host_error("truncate", file, errno);
+    flock(im->lockfd, LOCK_UN);
     return 0;
 }
 
@@ -171,7 +177,14 @@ static int img_detect(img_t *im, uint64_t fsize, uint32_t *bs_out)
         uint32_t kind = MK_FS_PROBE_OTHER;
         if (fsize % order[i] != 0)
             continue;
-        if (mk_blk_open_image(k, IMG_DEV, im->file, order[i], 0, 0, &dev) != 0)
+        rc = mk_blk_open_image(k, IMG_DEV, im->file, order[i], 0, 0, &dev);
+        if (rc == MK_EBUSY) {
+            mk_destroy(k);
+            fprintf(stderr, "%s: %s: image is in use by another process\n", img_prog,
+                    im->file);
+            return IMG_EXIT_FAIL;
+        }
+        if (rc != 0)
             continue;
         rc = mk_fs_probe(k, dev, &kind);
         mk_blk_remove(k, dev);

@@ -177,7 +177,10 @@ MK_API int mk_blk_create_ram(mk_t *k, const char *name, uint32_t block_size,
  * @retval MK_EBADH @p k was destroyed.
  * @retval MK_ENAMETOOLONG @p name is longer than #MK_NAME_MAX.
  * @retval MK_EEXIST A device of that name exists.
- * @retval MK_EBUSY The file is already open as another device of @p k.
+ * @retval MK_EBUSY The file is already open as another device of @p k, or
+ *         another OS process has it open (images are locked with flock(2)
+ *         while open: two kernels writing back into one file would corrupt
+ *         it). Other contexts of the same process may share the file.
  * @retval MK_ENOENT The file does not exist and #MK_BLK_CREATE was not
  *         given.
  * @retval MK_EIO Any other host error (permissions, I/O, extending).

@@ -11,6 +11,9 @@
  *    blockno × block size and made durable with fsync. Reads past the end
  *    of a file that shrank under us return zeros. Multi-block transfers
  *    into separate cache buffers use preadv / pwritev (the vops).
+ *    An image is locked against other OS processes with flock(2) while it
+ *    is open (see "image locks" below): two kernels writing their caches
+ *    back into one file would corrupt it without a word.
  *
  * Sits on core (hash maps) and the host's libc. The callbacks need no lock
  * of their own: dev.c calls the ops of one device under its iolock. The
@@ -23,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <pthread.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -126,9 +131,112 @@ int mk__ram_new(uint32_t bsize, mk_blk_ops_t *ops, mk__vops_t *vops, void **ctx)
 
 /* ---- image file ----------------------------------------------------------- */
 
+/* ---- image locks ---------------------------------------------------------
+ * One exclusive flock(2) per image file per OS process. flock locks belong
+ * to an open file description, so the lock is taken on a dup() of the
+ * first opener's descriptor and kept in this process-wide table until the
+ * last device of this process on that file closes: several contexts of one
+ * process may share an image (each refuses a second open of its own, dev.c),
+ * another process gets MK_EBUSY. A file system that does not support flock
+ * (errors other than EWOULDBLOCK) leaves the image unlocked rather than
+ * unusable. */
+
+struct img_lock {
+    dev_t dev;
+    ino_t ino;
+    int fd;         /* dup of the first opener's fd; holds the flock */
+    unsigned refs;  /* open image devices of this process on the file */
+    struct img_lock *next;
+};
+
+static pthread_mutex_t img_locks_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct img_lock *img_locks;
+static pthread_once_t img_locks_once = PTHREAD_ONCE_INIT;
+
+/* A fork()ed child inherits the lock descriptors, and with them a share of
+ * the parent's locks, but it is another process: it forgets the table (the
+ * descriptors are close-on-exec; closing or unlocking them here would drop
+ * the parent's lock), so its own opens take locks of their own and are
+ * refused while the parent holds the file. */
+static void img_locks_forget(void)
+{
+    img_locks = NULL;
+    pthread_mutex_init(&img_locks_mu, NULL);
+}
+
+static void img_locks_setup(void)
+{
+    pthread_atfork(NULL, NULL, img_locks_forget);
+}
+
+/* Take (or share) the lock of the file open as fd. MK_EBUSY when another
+ * process holds it, MK_ENOMEM / MK_EIO when the host refuses. */
+static int img_lock_take(int fd, dev_t dev, ino_t ino, struct img_lock **out)
+{
+    int rc = 0;
+    pthread_once(&img_locks_once, img_locks_setup);
+    pthread_mutex_lock(&img_locks_mu);
+    struct img_lock *l = img_locks;
+    while (l != NULL && !(l->dev == dev && l->ino == ino))
+        l = l->next;
+    if (l != NULL) {
+        l->refs++;
+        goto done;
+    }
+    l = malloc(sizeof *l);
+    if (l == NULL) {
+        rc = MK_ENOMEM;
+        goto done;
+    }
+    l->fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (l->fd < 0) {
+        free(l);
+        l = NULL;
+        rc = MK_EIO;
+        goto done;
+    }
+    int r;
+    do {
+        r = flock(l->fd, LOCK_EX | LOCK_NB);
+    } while (r != 0 && errno == EINTR);
+    if (r != 0 && errno == EWOULDBLOCK) {
+        close(l->fd);
+        free(l);
+        l = NULL;
+        rc = MK_EBUSY;
+        goto done;
+    }
+    l->dev = dev;
+    l->ino = ino;
+    l->refs = 1;
+    l->next = img_locks;
+    img_locks = l;
+done:
+    pthread_mutex_unlock(&img_locks_mu);
+    *out = l;
+    return rc;
+}
+
+static void img_lock_drop(struct img_lock *l)
+{
+    pthread_mutex_lock(&img_locks_mu);
+    if (--l->refs == 0) {
+        struct img_lock **pp = &img_locks;
+        while (*pp != l)
+            pp = &(*pp)->next;
+        *pp = l->next;
+        close(l->fd); /* last description: releases the flock */
+        free(l);
+    }
+    pthread_mutex_unlock(&img_locks_mu);
+}
+
+/* ---- image driver -------------------------------------------------------- */
+
 struct image {
     int fd;
     uint32_t bsize;
+    struct img_lock *lock;
 };
 
 static int img_read(void *ctx, uint64_t blockno, void *buf, uint32_t count)
@@ -231,6 +339,7 @@ static void img_close(void *ctx)
 {
     struct image *im = ctx;
     close(im->fd);
+    img_lock_drop(im->lock);
     free(im);
 }
 
@@ -257,27 +366,34 @@ int mk__image_new(const char *path, uint32_t bsize, uint64_t *nblocks, uint32_t 
     }
     if (!S_ISREG(st.st_mode))
         goto fail;
+    /* Lock before looking at (or extending) the file: another process may
+     * be writing it back. */
+    struct img_lock *lock;
+    if ((rc = img_lock_take(fd, st.st_dev, st.st_ino, &lock)) != 0)
+        goto fail;
+    rc = MK_EINVAL;
     uint64_t size = (uint64_t)st.st_size;
     if (*nblocks == 0) {
         if (size == 0 || size % bsize != 0)
-            goto fail;
+            goto fail_locked;
         *nblocks = size / bsize;
     } else if (size < *nblocks * bsize) {
         if (!(flags & MK_BLK_CREATE))
-            goto fail;
+            goto fail_locked;
         if (ftruncate(fd, (off_t)(*nblocks * bsize)) != 0) {
             rc = MK_EIO;
-            goto fail;
+            goto fail_locked;
         }
     }
 
     struct image *im = malloc(sizeof *im);
     if (im == NULL) {
         rc = MK_ENOMEM;
-        goto fail;
+        goto fail_locked;
     }
     im->fd = fd;
     im->bsize = bsize;
+    im->lock = lock;
     memset(ops, 0, sizeof *ops);
     ops->size = sizeof *ops;
     ops->read = img_read;
@@ -290,6 +406,8 @@ int mk__image_new(const char *path, uint32_t bsize, uint64_t *nblocks, uint32_t 
     *hdev = st.st_dev;
     *hino = st.st_ino;
     return 0;
+fail_locked:
+    img_lock_drop(lock);
 fail:
     close(fd);
     return rc;

@@ -67,6 +67,24 @@ void mk__buf_put(mk_t *k, mk__buf_t *pb)
     mk__cache_writeback(k);
 }
 
+void mk__buf_forget(mk_t *k, uint64_t dev, uint64_t blockno)
+{
+    if (k == NULL || k->blk == NULL)
+        return;
+    struct mk__dev *d;
+    if (mk__dev_get(k, dev, &d) != 0)
+        return;
+    struct mk__blk *c = k->blk;
+    pthread_mutex_lock(&c->lock);
+    struct mk__cbuf *b = mk__hmap_get(&d->bufs, blockno);
+    if (b != NULL && b->pin == 0 && !b->busy) {
+        mk__cache_forget(c, b);
+        mk__q_free(c, b);
+    }
+    pthread_mutex_unlock(&c->lock);
+    mk__dev_put(k, d);
+}
+
 int mk__blk_invalidate(mk_t *k, uint64_t dev)
 {
     MK__ICHECK(k);

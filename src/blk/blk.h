@@ -39,6 +39,13 @@ int mk__buf_get(mk_t *k, uint64_t dev, uint64_t blockno, uint32_t flags, mk__buf
 void mk__buf_dirty(mk_t *k, mk__buf_t *b);
 /* Unpin. */
 void mk__buf_put(mk_t *k, mk__buf_t *b);
+/* The file system freed block `blockno` of `dev`: drop its cached copy,
+ * dirty or not, unless it is pinned or under I/O (then it stays, harmless).
+ * The contents of a freed block never need to reach the device, so a
+ * deleted file's data is not written back (bforget in 4.4BSD, jbd2's
+ * journal_forget); its buffer goes to the free list, still hot in the CPU
+ * caches, for the next miss. Errors are ignored (a hint). */
+void mk__buf_forget(mk_t *k, uint64_t dev, uint64_t blockno);
 /* Write every dirty buffer of dev back and ask the device to sync;
  * dev == 0 means every device. MK_EIO if any write failed (the buffer then
  * stays dirty: nothing is lost). */

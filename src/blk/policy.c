@@ -58,9 +58,19 @@ static void q_tail(struct mk__blk *c, struct mk__cbuf *b, uint8_t q)
     c->qlen[q]++;
 }
 
+/* The free queue is a stack (mk__q_take_free takes the head): the buffer
+ * freed last, most likely still in the CPU caches (a block the fs just
+ * forgot), is reused first. */
 void mk__q_free(struct mk__blk *c, struct mk__cbuf *b)
 {
-    q_tail(c, b, MK__Q_FREE);
+    mk__q_unlink(c, b);
+    struct mk__cbuf *s = &c->q[MK__Q_FREE];
+    b->prev = s;
+    b->next = s->next;
+    s->next->prev = b;
+    s->next = b;
+    b->q = MK__Q_FREE;
+    c->qlen[MK__Q_FREE]++;
 }
 
 struct mk__cbuf *mk__q_take_free(struct mk__blk *c)

@@ -392,6 +392,11 @@ int mk__tx_defer_free(struct mk__fs *fs, uint32_t bno)
     if (rc != 0)
         return rc;
     j->pendv[j->npend++] = bno;
+    /* Whatever the cache holds for it (a deleted file's data, dirty in
+     * place) is dead: the block comes back only through the commit that
+     * frees it, or a crash before it, which restores the last committed
+     * state, whose data reached the device at that commit. */
+    mk__buf_forget(fs->k, fs->dev, bno);
     return 0;
 }
 

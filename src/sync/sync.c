@@ -1,5 +1,5 @@
 /*
- * sync.c - sync module state: the registries of named semaphores and
+ * sync.c - sync module state: the semaphore table, the registry of named
  * mutexes, the mutex lock, and the process-exit hook.
  *
  * Sits on core (registry, hooks) and proc (sched.h wait queues).
@@ -21,7 +21,7 @@ int mk__sync_init(mk_t *k)
     struct mk__sync *s = calloc(1, sizeof *s);
     if (s == NULL)
         return MK_ENOMEM;
-    if (mk__registry_init(&s->sems, MK__H_SEM) != 0)
+    if (mk__semtab_init(&s->sems) != 0)
         goto fail_s;
     if (mk__registry_init(&s->mutexes, MK__H_MUTEX) != 0)
         goto fail_sems;
@@ -39,7 +39,7 @@ int mk__sync_init(mk_t *k)
 fail_mx:
     mk__registry_fini(&s->mutexes);
 fail_sems:
-    mk__registry_fini(&s->sems);
+    mk__semtab_fini(&s->sems);
 fail_s:
     free(s);
     return MK_ENOMEM;
@@ -50,7 +50,7 @@ void mk__sync_fini(mk_t *k)
     struct mk__sync *s = k->sync;
     if (s == NULL)
         return;
-    mk__registry_fini(&s->sems);
+    mk__semtab_fini(&s->sems);
     mk__registry_fini(&s->mutexes);
     size_t cur = 0;
     void *v;

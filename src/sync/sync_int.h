@@ -3,11 +3,14 @@
  * (sync.c: module state, set-up, process hooks; sem.c: counting
  * semaphores; mutex.c: seed-003 mutexes).
  *
- * Both kinds of object are published in a named-object registry
- * (core/registry.h). Waiters wait in generic wait queues (proc/sched.h), so
- * a body is suspended and a host thread blocks on a condvar.
+ * Mutexes are published in a named-object registry (core/registry.h).
+ * Semaphores have their own table (struct mk__semtab, sem.c): type-stable
+ * objects that are never freed before mk_destroy, so a handle resolves
+ * without a lock (see sem.c). Waiters wait in generic wait queues
+ * (proc/sched.h), so a body is suspended and a host thread blocks on a
+ * condvar.
  *
- * Lock order: registry lock -> a semaphore's lock -> scheduler lock;
+ * Lock order: semtab.lock -> a semaphore's lock -> scheduler lock;
  * mx_lock (all mutex state: owners, waiters, opens, per-process records,
  * the wait-for graph) -> registry lock -> scheduler lock. Never take
  * mx_lock while holding a registry lock.
@@ -21,8 +24,30 @@
 
 #include <microkernel/sync.h>
 
+struct mk__sem;
+typedef _Atomic(struct mk__sem *) mk__semp_t;
+
+/* Semaphore table: slot i holds the same object for the life of the
+ * context (re-used by later semaphores after a delete, with a new
+ * generation). dir[] and the chunks are written once under lock and read
+ * without it (acquire loads). 256 slots per chunk, 16384 chunks: at most
+ * 4,194,304 semaphores at once (MK_ENOMEM beyond). */
+#define MK__SEMDIR_SHIFT 8u
+#define MK__SEMDIR_CHUNK (1u << MK__SEMDIR_SHIFT)
+#define MK__SEMDIR_CHUNKS 16384u
+struct mk__semtab {
+    pthread_mutex_t lock;   /* names, free list, used, growth of dir */
+    mk__nmap_t names;       /* name -> struct mk__sem* (live ones) */
+    struct mk__sem *free;   /* deleted objects, re-used last-in first-out */
+    uint32_t used;          /* slots ever handed out */
+    _Atomic(mk__semp_t *) dir[MK__SEMDIR_CHUNKS];
+};
+
+int mk__semtab_init(struct mk__semtab *t);
+void mk__semtab_fini(struct mk__semtab *t);
+
 struct mk__sync {
-    mk__registry_t sems;    /* struct mk__sem */
+    struct mk__semtab sems; /* struct mk__sem (sem.c) */
     mk__registry_t mutexes; /* struct mk__mutex */
     pthread_mutex_t mx_lock;
     mk__hmap_t mxprocs;     /* pid -> struct mk__mxproc* */

@@ -1,9 +1,12 @@
 /*
  * dir.c - directories and names: fixed-size entries (fs_format.h) stored in
  * a directory inode's data blocks, searched linearly as in xv6's dirlookup
- * when small and through an in-memory hash index when large (dindex.c; every
- * entry written here is reported to it), and the name operations built on
- * them: create, unlink, rmdir, rename, readdir.
+ * while the directory fits in one block and through its on-disk name index
+ * once it grows past that (dxtree.c: a hash-keyed B+tree stored in the
+ * directory's own blocks), and the name operations built on them: create,
+ * unlink, rmdir, rename, readdir. Entries never move once written, so
+ * readdir positions (entry indexes) and the slots found by a lookup stay
+ * valid for the whole operation.
  *
  * Sits on inode.c and the buffer cache. The caller serialises calls on one
  * mk__fs (fs.h). Each operation re-reads the inodes it changes, so two
@@ -133,21 +136,26 @@ static int mk__dget(struct mk__fs *fs, uint32_t dino, struct mk__dinode *d)
 }
 
 /* Find name in directory dino (inode d): 0 with *ino and *slot (entry
- * index), or MK_ENOENT. Large directories go through their hash index
- * (dindex.c), small ones are scanned. */
+ * index), or MK_ENOENT. Indexed directories go through their index
+ * (dxtree.c), small ones (and any whose index is not valid) are scanned. */
 static int mk__dlookup(struct mk__fs *fs, uint32_t dino, const struct mk__dinode *d,
                        const char *name, size_t len, uint32_t *ino, uint64_t *slot)
 {
+    (void)dino;
     uint64_t at = 0;
-    struct mk__dix *x = mk__dix_get(fs, dino, d);
-    if (x != NULL) {
-        int rc = mk__dix_find(fs, x, d, name, len, ino, &at);
-        if (rc == 0 && slot != NULL)
-            *slot = at;
+    struct mk__dinode tmp = *d;
+    uint32_t xino;
+    int rc = mk__dx_lookup(fs, &tmp, name, len, &xino, &at);
+    if (rc <= 0) {
+        if (rc == 0) {
+            *ino = xino;
+            if (slot != NULL)
+                *slot = at;
+        }
         return rc;
     }
     struct mk__find f = {name, len, 0};
-    int rc = mk__dir_scan(fs, d, 0, mk__find_name, &f, &at);
+    rc = mk__dir_scan(fs, d, 0, mk__find_name, &f, &at);
     if (rc < 0)
         return rc;
     if (rc == 0)
@@ -158,37 +166,42 @@ static int mk__dlookup(struct mk__fs *fs, uint32_t dino, const struct mk__dinode
     return 0;
 }
 
-/* Write entry (ino, name) at slot of directory dino (re-read inside). */
-static int mk__dset(struct mk__fs *fs, uint32_t dino, uint64_t slot, uint32_t ino,
-                    const char *name, size_t len)
+/* Point the entry at slot of directory dino (same name) at inode ino; the
+ * rest of the entry (the index header in "..") is kept. */
+static int mk__dsetino(struct mk__fs *fs, uint32_t dino, uint64_t slot, uint32_t ino)
 {
     struct mk__dinode d;
     int rc = mk__iread(fs, dino, &d);
     if (rc != 0)
         return rc;
-    uint8_t ent[DE], old[DE];
-    memset(old, 0, DE);
-    bool indexed = mk__dix_has(fs, dino);
-    if (indexed && slot * DE < d.size) {
-        size_t got;
-        if ((rc = mk__iread_bytes(fs, &d, slot * DE, old, DE, &got)) != 0)
-            return rc;
-    }
-    if (ino == 0)
-        memset(ent, 0, DE);
-    else
-        mk__dirent_encode(ent, ino, name, len);
+    uint8_t ent[DE];
     size_t n;
+    if ((rc = mk__iread_bytes(fs, &d, slot * DE, ent, DE, &n)) != 0)
+        return rc;
+    if (n != DE || mk__le32(ent) == 0)
+        return MK_ECORRUPT;
+    mk__put32(ent, ino);
     rc = mk__iwrite_bytes(fs, &d, slot * DE, ent, DE, &n);
-    if (rc == 0 && n != DE)
-        rc = MK_ENOSPC; /* only an append can fall short; nothing is named */
-    if (rc == 0 && indexed)
-        mk__dix_note(fs, dino, slot, old, ino, name, len);
     int wrc = mk__iwrite(fs, dino, &d);
     return rc != 0 ? rc : wrc;
 }
 
-/* Add an entry to directory dino, reusing a free slot or appending. */
+/* Remove the entry (name) at slot of directory dino. */
+static int mk__dremove(struct mk__fs *fs, uint32_t dino, uint64_t slot, const char *name,
+                       size_t len)
+{
+    struct mk__dinode d;
+    int rc = mk__iread(fs, dino, &d);
+    if (rc != 0)
+        return rc;
+    rc = mk__dx_remove(fs, &d, slot, name, len);
+    int wrc = mk__iwrite(fs, dino, &d);
+    return rc != 0 ? rc : wrc;
+}
+
+/* Add an entry to directory dino: through its index, or (small or
+ * unindexed) in the first free slot or appended; a full one-block
+ * directory is indexed first. */
 static int mk__dadd(struct mk__fs *fs, uint32_t dino, const char *name, size_t len,
                     uint32_t ino)
 {
@@ -196,19 +209,36 @@ static int mk__dadd(struct mk__fs *fs, uint32_t dino, const char *name, size_t l
     int rc = mk__iread(fs, dino, &d);
     if (rc != 0)
         return rc;
-    uint64_t slot = 0;
-    struct mk__dix *x = mk__dix_get(fs, dino, &d);
-    if (x != NULL) {
-        if (!mk__dix_take_free(x, &slot))
-            slot = d.size / DE;
-        return mk__dset(fs, dino, slot, ino, name, len);
+    struct mk__dinode tmp = d;
+    if (d.size > fs->bsize) { /* indexed (else damaged: scanned below) */
+        rc = mk__dx_add(fs, &tmp, name, len, ino, false);
+        if (rc <= 0) {
+            int wrc = mk__iwrite(fs, dino, &tmp);
+            return rc != 0 ? rc : wrc;
+        }
     }
+    uint64_t slot = 0;
     rc = mk__dir_scan(fs, &d, 2, mk__find_free, NULL, &slot);
     if (rc < 0)
         return rc;
-    if (rc == 0)
+    bool found = rc > 0;
+    if (!found && d.size == fs->bsize) { /* the first block is full */
+        rc = mk__dx_add(fs, &tmp, name, len, ino, true);
+        if (rc <= 0) {
+            int wrc = mk__iwrite(fs, dino, &tmp);
+            return rc != 0 ? rc : wrc;
+        }
+    }
+    if (!found)
         slot = d.size / DE;
-    return mk__dset(fs, dino, slot, ino, name, len);
+    uint8_t ent[DE];
+    mk__dirent_encode(ent, ino, name, len);
+    size_t n;
+    rc = mk__iwrite_bytes(fs, &d, slot * DE, ent, DE, &n);
+    if (rc == 0 && n != DE)
+        rc = MK_ENOSPC; /* only an append can fall short; nothing is named */
+    int wrc = mk__iwrite(fs, dino, &d);
+    return rc != 0 ? rc : wrc;
 }
 
 /* Change the link count of inode ino by delta. */
@@ -228,7 +258,6 @@ static int mk__ilink(struct mk__fs *fs, uint32_t ino, int delta)
 /* Free a directory inode (its blocks too), ignoring link counts. */
 static int mk__dfree(struct mk__fs *fs, uint32_t ino)
 {
-    mk__dix_drop(fs, ino);
     struct mk__dinode di;
     int rc = mk__iread(fs, ino, &di);
     if (rc != 0)
@@ -307,7 +336,7 @@ int mk__fs_create(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
         struct mk__dinode pd;
         if (mk__iread(fs, dir, &pd) == 0 &&
             mk__dlookup(fs, dir, &pd, name, len, &dummy, &slot) == 0 && dummy == ino)
-            mk__dset(fs, dir, slot, 0, NULL, 0);
+            mk__dremove(fs, dir, slot, name, len);
         mk__dfree(fs, ino);
         return rc;
     }
@@ -338,7 +367,7 @@ int mk__fs_unlink(struct mk__fs *fs, uint32_t dir, const char *name, size_t len)
         return MK_EISDIR;
     if (di.type != MK__FS_T_REG)
         return MK_ECORRUPT;
-    rc = mk__dset(fs, dir, slot, 0, NULL, 0);
+    rc = mk__dremove(fs, dir, slot, name, len);
     if (rc != 0)
         return rc;
     return mk__idrop(fs, ino);
@@ -375,7 +404,7 @@ int mk__fs_rmdir(struct mk__fs *fs, uint32_t dir, const char *name, size_t len)
     rc = mk__dempty(fs, &di);
     if (rc != 0)
         return rc;
-    rc = mk__dset(fs, dir, slot, 0, NULL, 0);
+    rc = mk__dremove(fs, dir, slot, name, len);
     if (rc != 0)
         return rc;
     rc = mk__ilink(fs, dir, -1); /* its ".." is gone */
@@ -461,7 +490,7 @@ int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t fl
             return MK_ENOTDIR;
         }
         /* Point the target entry at the source, then drop the old target. */
-        rc = mk__dset(fs, tdir, tslot, sino, tname, tlen);
+        rc = mk__dsetino(fs, tdir, tslot, sino);
         if (rc != 0)
             return rc;
         if (ti.type == MK__FS_T_DIR) {
@@ -482,7 +511,7 @@ int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t fl
      * target's, so sslot still holds the source entry. The new name is
      * written before the old one is cleared: a failure in between leaves
      * two names (a link count one short), never none. */
-    rc = mk__dset(fs, fdir, sslot, 0, NULL, 0);
+    rc = mk__dremove(fs, fdir, sslot, fname, flen);
     if (rc != 0)
         return rc;
     if (sdir && fdir != tdir) {
@@ -495,7 +524,7 @@ int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t fl
         rc = mk__dlookup(fs, sino, &s2, "..", 2, &old, &dslot);
         if (rc != 0)
             return rc == MK_ENOENT ? MK_ECORRUPT : rc;
-        rc = mk__dset(fs, sino, dslot, tdir, "..", 2);
+        rc = mk__dsetino(fs, sino, dslot, tdir);
         if (rc == 0)
             rc = mk__ilink(fs, fdir, -1);
         if (rc == 0)

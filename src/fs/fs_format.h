@@ -92,8 +92,32 @@
  *     0   4  ino            inode number, 0 = free slot
  *     4   1  name_len       bytes, 1 .. MK_NAME_MAX (59)
  *     5  59  name           name bytes, no NUL, zero padded
- *  Small directories are scanned; large ones get an in-memory hash index
- *  (dindex.c), so the on-disk array needs no tree.
+ *  Entries never move once written (readdir positions are entry indexes).
+ *  A directory of at most one block is scanned. When it fills its first
+ *  block it gets a name index (dxtree.c, after XFS's v2 node directories):
+ *  a B+tree keyed by h = FNV-1a-32(name) whose leaves hold (h, entry slot)
+ *  pairs, stored in blocks of the directory file itself among the entry
+ *  blocks (the directory size stays a multiple of B from then on).
+ *  Index header: in the ".." entry (slot 1), name padding bytes 8..23:
+ *   off size field          unit / meaning
+ *     8   4  magic          MK__FS_DXH_MAGIC ("MKDH"); absent = not indexed
+ *    12   1  flags          MK__FS_DXH_VALID: the tree is complete (a
+ *                           rebuild clears it first; unset = scan the dir)
+ *    13   1  depth          levels, 1 (root is a leaf) .. MK__FS_DX_MAXDEPTH
+ *    16   4  root           directory block number of the root node
+ *    20   4  free           first free entry slot + 1 (0 = none)
+ *  Index node (one directory block of R = B/64 records; every record's
+ *  bytes 0..3 are zero, so a linear scan sees free entries):
+ *   rec 0: off 4 magic MK__FS_DXN_MAGIC ("MKDN"), 8 u8 level (0 = leaf),
+ *          10 u16 n pairs (<= (R-1)*7), 12 u32 next leaf block + 1 (leaves
+ *          only, in hash order; 0 = last)
+ *   rec r >= 1: bytes 4..59 = 7 pairs (u32 key, u32 value): pair i is at
+ *          record 1 + i/7, byte 4 + (i%7)*8. Leaf: key = hash, value =
+ *          entry slot. Internal: key = lowest hash of the child subtree
+ *          (pair 0's key is 0 on the left edge), value = child block.
+ *   Keys ascend; a subtree holds hashes in [its key, the next key].
+ *  Free entry of an indexed directory: ino 0, bytes 4..7 zero, bytes 8..11
+ *  = next free slot + 1 (the chain starts at the header's free).
  */
 #ifndef MK_SRC_FS_FORMAT_H
 #define MK_SRC_FS_FORMAT_H
@@ -117,6 +141,14 @@
 #define MK__FS_BSIZE_MIN 512u
 #define MK__FS_BSIZE_MAX 65536u
 #define MK__FS_MAX_FILE ((uint64_t)1 << 62)
+/* Directory name index (dxtree.c; layout above). */
+#define MK__FS_DXH_MAGIC 0x48444b4du /* bytes 'M' 'K' 'D' 'H' */
+#define MK__FS_DXN_MAGIC 0x4e444b4du /* bytes 'M' 'K' 'D' 'N' */
+#define MK__FS_DXH_OFF 8u            /* header offset in the ".." entry */
+#define MK__FS_DXH_VALID 1u
+#define MK__FS_DX_MAXDEPTH 8u
+#define MK__FS_DX_PPR 7u             /* (hash, value) pairs per record */
+#define MK__FS_DXF_NEXT 8u           /* next-free offset in a free entry */
 
 enum { MK__FS_T_FREE = 0, MK__FS_T_REG = 1, MK__FS_T_DIR = 2 };
 

@@ -56,19 +56,6 @@ struct mk__jnl {
     uint64_t commits, overflows;
 };
 
-/* dindex.c: hash index of one large directory (a cache; see there). */
-#define MK__DIX_MAX 8     /* directories indexed per mounted fs */
-#define MK__DIX_MIN 128u  /* entries below which a scan is as good */
-struct mk__dix {
-    uint32_t ino;       /* directory inode, 0 = unused */
-    uint64_t used;      /* LRU clock */
-    uint64_t *keys;     /* name hash (0 empty, 1 deleted) */
-    uint64_t *slots;    /* entry index of the name */
-    size_t cap, n, tomb;
-    uint64_t *freev;    /* free entry slots (a stack) */
-    size_t nfree, freecap;
-};
-
 struct mk__fs {
     mk_t *k;
     uint64_t dev;
@@ -82,20 +69,55 @@ struct mk__fs {
     struct mk__jnl j;   /* journal.c */
     struct mk__fbuf fbs[MK__FB_SLOTS];
     bool sb_dirty;      /* superblock to be logged with the next commit */
-    struct mk__dix dix[MK__DIX_MAX];
-    uint64_t dix_clock;
 };
 
-/* dindex.c */
-struct mk__dix *mk__dix_get(struct mk__fs *fs, uint32_t dino, const struct mk__dinode *d);
-int mk__dix_find(struct mk__fs *fs, struct mk__dix *x, const struct mk__dinode *d,
-                 const char *name, size_t len, uint32_t *ino, uint64_t *slot);
-bool mk__dix_take_free(struct mk__dix *x, uint64_t *slot);
-/* Entry `slot` of dino changes from `old` (DE raw bytes) to (ino, name). */
-void mk__dix_note(struct mk__fs *fs, uint32_t dino, uint64_t slot, const uint8_t *old,
-                  uint32_t ino, const char *name, size_t len);
-bool mk__dix_has(const struct mk__fs *fs, uint32_t dino);
-void mk__dix_drop(struct mk__fs *fs, uint32_t dino);
+/* dxtree.c: the on-disk name index of large directories (fs_format.h).
+ * A directory's index header, decoded from its ".." entry. */
+struct mk__dxhdr {
+    bool present, valid;
+    uint32_t depth, root, free;
+};
+/* One index node, decoded (h/v: cap + 1 pairs, room for a split). */
+struct mk__dxnode {
+    uint32_t level, n, next;
+    uint32_t *h, *v;
+};
+/* Working state of one index operation on directory inode *d. */
+struct mk__dxc {
+    struct mk__fs *fs;
+    struct mk__dinode *d;
+    uint32_t cap;       /* pairs per node */
+    uint8_t *blk;       /* one block */
+    struct mk__dxnode nd;
+};
+uint32_t mk__dx_hash(const char *name, size_t len);
+uint32_t mk__dx_cap(const struct mk__fs *fs);
+int mk__dx_hdr_get(struct mk__fs *fs, const struct mk__dinode *d, struct mk__dxhdr *h);
+int mk__dx_hdr_put(struct mk__fs *fs, struct mk__dinode *d, const struct mk__dxhdr *h);
+int mk__dx_ctx_init(struct mk__dxc *c, struct mk__fs *fs, struct mk__dinode *d);
+void mk__dx_ctx_fini(struct mk__dxc *c);
+int mk__dx_nread(struct mk__dxc *c, uint32_t fbn, struct mk__dxnode *nd);
+int mk__dx_nwrite(struct mk__dxc *c, uint32_t fbn, const struct mk__dxnode *nd);
+int mk__dx_next_fbn(struct mk__dxc *c, uint32_t *fbn);
+/* Add pair (h, val) (reserve: blocks to keep free besides the splits). */
+int mk__dx_insert(struct mk__dxc *c, struct mk__dxhdr *hd, uint32_t h, uint32_t val,
+                  uint32_t reserve);
+/* The three return 1 when the directory has no usable index (the caller
+ * scans): lookup -> 0 / MK_ENOENT; add (convert: index a full one-block
+ * directory first) places and indexes the entry; remove unindexes and
+ * frees entry slot (name = the entry's name). *d is updated; the caller
+ * writes it back. */
+int mk__dx_lookup(struct mk__fs *fs, struct mk__dinode *d, const char *name, size_t len,
+                  uint32_t *ino, uint64_t *slot);
+int mk__dx_add(struct mk__fs *fs, struct mk__dinode *d, const char *name, size_t len,
+               uint32_t ino, bool convert);
+int mk__dx_remove(struct mk__fs *fs, struct mk__dinode *d, uint64_t slot, const char *name,
+                  size_t len);
+/* dxcheck.c (fsck): check directory dino's index; *bad = problems found.
+ * Rebuild it from the entries (several transactions, crash safe). */
+int mk__dx_check(struct mk__fs *fs, uint32_t dino, struct mk__dinode *d, uint64_t *bad);
+int mk__dx_rebuild(struct mk__fs *fs, uint32_t dino);
+/* Kept for super.c's unmount path; nothing to drop (the index is on disk). */
 void mk__dix_drop_all(struct mk__fs *fs);
 
 /* super.c: mount without marking the superblock (rw = false: fsck). */

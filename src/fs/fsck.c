@@ -38,6 +38,8 @@ struct mk__ck {
     uint8_t *state;     /* ninodes: 0 unseen, 1 queued/seen, 2 bad */
     uint32_t *queue;    /* directories to walk */
     size_t qh, qt;
+    uint32_t *dxfix;    /* directories whose name index is rebuilt */
+    size_t ndxfix, dxcap;
 };
 
 static bool mk__ck_claim(struct mk__ck *c, uint32_t bno)
@@ -270,6 +272,29 @@ static int mk__ck_inode(struct mk__ck *c, uint32_t ino, struct mk__dinode *di)
     return mk__ck_blocks(c, ino, di);
 }
 
+/* Pass 1 for one directory, after its entries: its name index (dxcheck.c).
+ * Damage is counted in bad_dirs; a repair rebuilds it (mk__ck_dxfix). */
+static int mk__ck_dxcheck(struct mk__ck *c, uint32_t dino, struct mk__dinode *d)
+{
+    uint64_t bad = 0;
+    int rc = mk__dx_check(c->fs, dino, d, &bad);
+    if (rc != 0 || bad == 0)
+        return rc;
+    mk__ck_found(c, &c->r->bad_dirs, false);
+    if (!c->fix)
+        return 0;
+    if (c->ndxfix == c->dxcap) {
+        size_t nc = c->dxcap ? c->dxcap * 2 : 16;
+        uint32_t *nv = realloc(c->dxfix, nc * sizeof *nv);
+        if (nv == NULL)
+            return MK_ENOMEM;
+        c->dxfix = nv;
+        c->dxcap = nc;
+    }
+    c->dxfix[c->ndxfix++] = dino;
+    return 0;
+}
+
 /* Pass 1 for one directory: every entry. */
 static int mk__ck_dir(struct mk__ck *c, uint32_t dino)
 {
@@ -330,6 +355,21 @@ static int mk__ck_dir(struct mk__ck *c, uint32_t dino)
         free(blk);
         if (rc != 0)
             return rc;
+    }
+    return mk__ck_dxcheck(c, dino, &d);
+}
+
+/* After the bitmaps: rebuild the name indexes found damaged (this
+ * allocates blocks, so it runs once the bitmap agrees with the tree). */
+static int mk__ck_dxfix(struct mk__ck *c)
+{
+    for (size_t i = 0; i < c->ndxfix; i++) {
+        int rc = mk__dx_rebuild(c->fs, c->dxfix[i]);
+        if (rc == MK_ENOSPC)
+            continue; /* left unindexed (scanned): still correct */
+        if (rc != 0)
+            return rc;
+        c->r->repaired++;
     }
     return 0;
 }
@@ -422,7 +462,7 @@ static int mk__ck_run(struct mk__ck *c)
         if (rc != 0)
             return rc;
     }
-    return 0;
+    return mk__ck_dxfix(c);
 }
 
 int mk__fs_fsck(mk_t *k, uint64_t dev, uint32_t flags, mk_fsck_report_t *r)
@@ -458,6 +498,7 @@ int mk__fs_fsck(mk_t *k, uint64_t dev, uint32_t flags, mk_fsck_report_t *r)
     free(c.parent);
     free(c.state);
     free(c.queue);
+    free(c.dxfix);
     if (rc == 0 && c.fix) {
         /* The counts in the superblock are hints; refresh them too. */
         uint64_t used;

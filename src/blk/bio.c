@@ -27,7 +27,25 @@ int mk__buf_get(mk_t *k, uint64_t dev, uint64_t blockno, uint32_t flags, mk__buf
     MK__ICHECK(k);
     if (out == NULL)
         return MK_EINVAL;
+    /* Fast path, one lock hold: a device found in the hot table and a
+     * cached block. A pinned buffer keeps its device: mk__cache_drop_dev,
+     * which every removal goes through before the device is freed, takes
+     * the cache lock, purges the hot table and refuses pinned buffers
+     * (the removal then fails with MK_EBUSY). So a pin needs no device
+     * ref of its own, and neither get nor put touches blk->devlock. */
+    struct mk__blk *c = k->blk;
     struct mk__dev *d;
+    struct mk__cbuf *b;
+    pthread_mutex_lock(&c->lock);
+    d = mk__cache_hot_find(c, dev);
+    if (d != NULL && blockno < d->nblocks &&
+        (b = mk__cache_hit_locked(k, d, blockno, flags)) != NULL) {
+        pthread_mutex_unlock(&c->lock);
+        *out = &b->pub;
+        return 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+    /* Slow path: look the device up (and note it in the hot table). */
     int rc = mk__dev_get(k, dev, &d);
     if (rc != 0)
         return rc;
@@ -35,12 +53,11 @@ int mk__buf_get(mk_t *k, uint64_t dev, uint64_t blockno, uint32_t flags, mk__buf
         mk__dev_put(k, d);
         return MK_ERANGE;
     }
-    struct mk__cbuf *b;
-    if ((rc = mk__cache_get(k, d, blockno, flags, &b)) != 0) {
-        mk__dev_put(k, d);
+    rc = mk__cache_get(k, d, blockno, flags, &b);
+    mk__dev_put(k, d); /* the pin holds the device from here */
+    if (rc != 0)
         return rc;
-    }
-    *out = &b->pub; /* keeps the device ref until mk__buf_put */
+    *out = &b->pub;
     return 0;
 }
 
@@ -50,7 +67,7 @@ void mk__buf_dirty(mk_t *k, mk__buf_t *pb)
         return;
     struct mk__cbuf *b = (struct mk__cbuf *)pb;
     pthread_mutex_lock(&k->blk->lock);
-    if (b->valid && b->pin > 0)
+    if (b->valid && mk__pin_load(b) > 0)
         mk__cache_set_dirty(k->blk, b);
     pthread_mutex_unlock(&k->blk->lock);
 }
@@ -59,11 +76,10 @@ void mk__buf_put(mk_t *k, mk__buf_t *pb)
 {
     if (k == NULL || k->blk == NULL || pb == NULL)
         return;
-    struct mk__cbuf *b = (struct mk__cbuf *)pb;
-    struct mk__dev *d = b->d; /* read before unpinning: it may be reused */
-    mk__cache_put(k, b);
-    if (d != NULL)
-        mk__dev_put(k, d);
+    /* No lock: the buffer stays valid while pinned (blk_impl.h), so the
+     * last unpin leaves it on its queue, where the evictor (which reads
+     * pins under the lock with acquire) finds it. Do not touch it after. */
+    mk__pin_dec((struct mk__cbuf *)pb);
     mk__cache_writeback(k);
 }
 
@@ -77,7 +93,7 @@ void mk__buf_forget(mk_t *k, uint64_t dev, uint64_t blockno)
     struct mk__blk *c = k->blk;
     pthread_mutex_lock(&c->lock);
     struct mk__cbuf *b = mk__hmap_get(&d->bufs, blockno);
-    if (b != NULL && b->pin == 0 && !b->busy) {
+    if (b != NULL && mk__pin_load(b) == 0 && !b->busy) {
         mk__cache_forget(c, b);
         mk__q_free(c, b);
     }
@@ -98,7 +114,7 @@ int mk__blk_invalidate(mk_t *k, uint64_t dev)
     size_t cur = 0;
     pthread_mutex_lock(&c->lock);
     while ((b = mk__hmap_next(&d->bufs, &cur, NULL)) != NULL) {
-        if (!b->busy && !b->dirty && b->pin == 0) {
+        if (!b->busy && !b->dirty && mk__pin_load(b) == 0) {
             b->fnext = list;
             list = b;
         }
@@ -222,12 +238,12 @@ MK_API int mk_cache_stats(mk_t *k, mk_cache_stats_t *out)
     pthread_mutex_lock(&c->lock);
     s.capacity = c->capacity;
     for (uint32_t i = 0; i < c->nbufs; i++) {
-        const struct mk__cbuf *b = c->bufs[i];
+        struct mk__cbuf *b = c->bufs[i];
         if (!b->valid)
             continue;
         s.cached++;
         s.dirty += b->dirty;
-        s.pinned += b->pin > 0;
+        s.pinned += mk__pin_load(b) > 0;
     }
     s.hits = c->hits;
     s.misses = c->misses;

@@ -65,6 +65,8 @@ struct mk__dev {
     uint64_t seq_next;
 };
 
+enum { MK__HOT_DEVS = 4 };
+
 /* Queues of the replacement policy (struct mk__cbuf.q). Every buffer is on
  * at most one; a pinned valid buffer stays on its queue (the victim scan
  * skips it) so that 2Q's FIFO keeps its order across pin / unpin. */
@@ -82,7 +84,9 @@ struct mk__cbuf {
     struct mk__cbuf *dprev; /* dirty list links (oldest first) */
     struct mk__cbuf *dnext;
     struct mk__cbuf *fnext; /* private list of one flush, drop or read-ahead */
-    uint32_t pin;
+    /* pinners: raised under the cache lock only, dropped by mk__buf_put
+     * without it (see pin_dec); read under the lock by the scans */
+    _Atomic uint32_t pin;
     uint32_t cap;           /* bytes allocated at pub.data */
     uint8_t q;              /* MK__Q_* */
     bool valid;             /* holds (d, blockno) and is in d->bufs */
@@ -115,6 +119,15 @@ struct mk__blk {
     uint64_t *ghost;   /* 2Q: A1out ring of keys (block identities) */
     uint32_t gcap, ghead, gcount;
     mk__hmap_t gmap;   /* 2Q: key -> number of ring entries (as a pointer) */
+    /* devices recently pinned from, so mk__buf_get finds one without
+     * blk->devlock (handle 0 = empty slot); an entry is added by a thread
+     * holding a device ref and purged by mk__cache_drop_dev before the
+     * device can be freed */
+    struct {
+        uint64_t h;
+        struct mk__dev *d;
+    } hot[MK__HOT_DEVS];
+    uint32_t hot_next;
     /* read-ahead */
     uint32_t ra_window; /* blocks per device call, 1 = off */
     /* dirty list and threshold write-back */
@@ -127,6 +140,29 @@ struct mk__blk {
     uint64_t ra_reads, ra_blocks, ra_hits, thr_writebacks;
     _Atomic uint64_t dev_reads, dev_writes;
 };
+
+/* Pin counts: raised only under the cache lock (relaxed: the lock orders
+ * it), dropped with release (mk__buf_put, without the lock) so that
+ * whoever next sees 0 under the lock (acquire) also sees every byte the
+ * pinner wrote. A buffer handed out pinned stays valid until its last
+ * unpin (nothing invalidates a pinned buffer except the forced drop of
+ * mk__blk_fini, which no call may race), so the unlocked unpin never has
+ * to move it to the free queue. */
+static inline uint32_t mk__pin_load(struct mk__cbuf *b)
+{
+    return atomic_load_explicit(&b->pin, memory_order_acquire);
+}
+
+static inline void mk__pin_inc(struct mk__cbuf *b)
+{
+    atomic_fetch_add_explicit(&b->pin, 1, memory_order_relaxed);
+}
+
+/* Returns the count left. */
+static inline uint32_t mk__pin_dec(struct mk__cbuf *b)
+{
+    return atomic_fetch_sub_explicit(&b->pin, 1, memory_order_acq_rel) - 1;
+}
 
 /* The internal interface (src/blk/blk.h) is called by the layers above
  * during mk_destroy too, when the context is already marked dead: it
@@ -188,7 +224,13 @@ void mk__cache_fini(mk_t *k);
 /* Pin a block of a device the caller holds a ref on. */
 int mk__cache_get(mk_t *k, struct mk__dev *d, uint64_t blockno, uint32_t flags,
                   struct mk__cbuf **out);
-void mk__cache_put(mk_t *k, struct mk__cbuf *b);
+/* The fast half of mk__cache_get (lock held): pin and count a hit on a
+ * cached block whose bytes are valid; NULL (nothing done) if it is not
+ * cached or still being read in. */
+struct mk__cbuf *mk__cache_hit_locked(mk_t *k, struct mk__dev *d, uint64_t blockno,
+                                      uint32_t flags);
+/* The device of handle h if it is in the hot table (lock held), else NULL. */
+struct mk__dev *mk__cache_hot_find(struct mk__blk *c, uint64_t h);
 /* Write back every dirty buffer of d, then sync d. */
 int mk__cache_flush_dev(mk_t *k, struct mk__dev *d);
 /* Dirty list (lock held): mark dirty / clean. */

@@ -211,7 +211,12 @@ int mk_vfs_unmount(mk_t *k, const char *mountpoint)
         rc = MK_ENOENT;
         goto out;
     }
-    if (m->nopen > 0) {
+    /* nopen changes under m->lock only (descriptor calls do not take
+     * mtab); no file can be opened meanwhile (open needs mtab). */
+    pthread_mutex_lock(&m->lock);
+    uint32_t nopen = m->nopen;
+    pthread_mutex_unlock(&m->lock);
+    if (nopen > 0) {
         rc = MK_EBUSY;
         goto out;
     }

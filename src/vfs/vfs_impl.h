@@ -5,10 +5,16 @@
  * and I/O) and names.c (operations on names).
  *
  * Locks, always taken in this order:
- *   1. vfs->mtab   rwlock: the mount list. Every operation holds it for
- *                  reading from start to end, so no mount it uses can go
- *                  away; mount, unmount, mkfs and teardown hold it for
- *                  writing.
+ *   1. vfs->mtab   rwlock: the mount list. Every operation on a path
+ *                  (open included) holds it for reading from start to end,
+ *                  so no mount it uses can go away; mount, unmount, mkfs
+ *                  and teardown hold it for writing. Descriptor calls
+ *                  (read, write, seek, close, ...) do not take it: the
+ *                  file's reference keeps its mount, since unmount refuses
+ *                  a mount whose m->nopen (read under m->lock) is not 0
+ *                  and a file leaves nopen only when its last reference
+ *                  goes. Teardown frees files without looking at
+ *                  references: mk_destroy must not race other calls.
  *   2. m->lock     mutex per mount: serialises every call into that
  *                  mount's file system (fs.h requires it) and guards
  *                  m->opens, m->nopen and the offsets of files on it.

@@ -59,11 +59,18 @@ int mk__irq_enter(mk_t *k)
     return mk__irq_in_handler(k) ? 0 : mk__sched_enter(k);
 }
 
-static void recompute_slow(struct mk__irq *s)
+/* Lock held. slow: a clock tick must go through the controller. The
+ * scheduler's tick gate is open only when on_tick has more to do than
+ * count a quiet tick: slow, or a handler running (busy: its own kernel
+ * calls' ticks are not counted at all). While it is closed the scheduler
+ * counts the advances itself (mk__sched_tick_skipped) and no kernel entry
+ * calls on_tick. */
+static void recompute_slow(mk_t *k, struct mk__irq *s)
 {
     uint32_t need = s->line[MK_IRQ_CLOCK].nh != 0 || (s->masked & 1u) != 0 ||
                     (s->pending & ~s->masked) != 0;
     atomic_store_explicit(&s->slow, need, memory_order_relaxed);
+    mk__sched_tick_gate(k, need || s->busy);
 }
 
 /* The most urgent deliverable line above floor, or -1. Lock held. */
@@ -98,7 +105,7 @@ static void dispatch(mk_t *k, struct mk__irq *s, uint32_t floor)
         struct mk__irq_h hs[MK_IRQ_HANDLERS_MAX];
         uint32_t nh = L->nh;
         memcpy(hs, L->h, nh * sizeof hs[0]);
-        recompute_slow(s);
+        recompute_slow(k, s);
         pthread_mutex_unlock(&s->lock);
 
         /* Reserved lines count their kernel handler; a clock delivery
@@ -140,7 +147,7 @@ static mk_pid_t deliver(mk_t *k, struct mk__irq *s)
         s->deferred_kill = 0;
     }
     /* else: the deliverer's loop takes it before it stops */
-    recompute_slow(s);
+    recompute_slow(k, s);
     return kill;
 }
 
@@ -170,7 +177,8 @@ void mk__irq_raise_line(mk_t *k, uint32_t line)
     deliver_done(k, kill);
 }
 
-/* Called by the scheduler after every advance of the clock, no lock held. */
+/* Called by the scheduler after an advance of the clock while the gate is
+ * open (see recompute_slow), no lock held. */
 static void on_tick(mk_t *k, uint64_t from, uint64_t to, void *ctx)
 {
     (void)from;
@@ -214,7 +222,7 @@ int mk_irq_attach(mk_t *k, uint32_t line, mk_irq_fn fn, void *ctx)
         L->h[L->nh].fn = fn;
         L->h[L->nh].ctx = ctx;
         L->nh++;
-        recompute_slow(s);
+        recompute_slow(k, s);
     }
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -241,7 +249,7 @@ int mk_irq_detach(mk_t *k, uint32_t line, mk_irq_fn fn, void *ctx)
             break;
         }
     }
-    recompute_slow(s);
+    recompute_slow(k, s);
     /* Once we return, fn must not be running. The deliverer cannot wait
      * for its own handlers, nor can a body (it would stop the simulated
      * CPU, on which the handler may be waiting to resume); every host
@@ -281,7 +289,7 @@ int mk_irq_mask(mk_t *k, uint32_t line)
     struct mk__irq *s = k->irq;
     pthread_mutex_lock(&s->lock);
     s->masked |= 1u << line;
-    recompute_slow(s);
+    recompute_slow(k, s);
     pthread_mutex_unlock(&s->lock);
     return 0;
 }
@@ -363,7 +371,8 @@ int mk_irq_count(mk_t *k, uint32_t line, uint64_t *count)
     pthread_mutex_lock(&s->lock);
     uint64_t c = s->line[line].count;
     if (line == MK_IRQ_CLOCK)
-        c += atomic_load_explicit(&s->clock_quiet, memory_order_relaxed);
+        c += atomic_load_explicit(&s->clock_quiet, memory_order_relaxed) +
+             mk__sched_tick_skipped(k);
     pthread_mutex_unlock(&s->lock);
     *count = c;
     return 0;
@@ -408,6 +417,9 @@ int mk__irq_init(mk_t *k)
     }
     mk__exc_init(k);
     mk__sched_set_tick_hook(k, on_tick, s);
+    pthread_mutex_lock(&s->lock);
+    recompute_slow(k, s); /* nothing attached yet: closes the gate */
+    pthread_mutex_unlock(&s->lock);
     return 0;
 fail3:
     pthread_mutex_destroy(&s->tlock);

@@ -102,6 +102,8 @@ struct mk__proc {
 
     mk__tick_fn tick_fn;
     void *tick_ctx;
+    _Atomic uint32_t tick_quiet;   /* mk__sched_tick_gate: skip the hook */
+    _Atomic uint64_t tick_skipped; /* advances not passed to the hook (lock) */
 
     /* mk_wait: guards every pcb's exit_wq */
     pthread_mutex_t exit_lock;
@@ -124,8 +126,24 @@ int mk__timer_add(struct mk__proc *p, struct mk__pcb *pcb, uint64_t when);
 /* The earliest timer (NULL when none), and removing it. */
 const struct mk__timer *mk__timer_top(struct mk__proc *p);
 void mk__timer_pop(struct mk__proc *p);
+/* Who runs on this OS thread: the context whose mk_run it is in (or whose
+ * THREAD body it is) and the body running, NULL between bodies. The
+ * initial-exec TLS model makes each access one %fs-relative load instead
+ * of a __tls_get_addr call (the default for a shared library); it takes a
+ * few bytes of the static TLS surplus glibc keeps for dlopen'd libraries
+ * (the Python binding loads libmk that way). */
+struct mk__tls {
+    mk_t *k;
+    struct mk__pcb *pcb;
+};
+extern _Thread_local struct mk__tls mk__tls
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
 /* The calling body's pcb, or NULL (host thread). No lock needed. */
-struct mk__pcb *mk__self_pcb(mk_t *k);
+static inline struct mk__pcb *mk__self_pcb(mk_t *k)
+{
+    return mk__tls.k == k ? mk__tls.pcb : NULL;
+}
 /* Suspend the calling body (its state already set; lock held; returns with
  * it held when the body runs again). */
 void mk__switch_out(mk_t *k, struct mk__pcb *self);

@@ -21,9 +21,11 @@
  * __tsan_{create,switch_to,destroy}_fiber) so the suites stay clean.
  *
  * Locking: everything here runs under struct mk__proc.lock unless a
- * function says otherwise. The lock is released around every context
- * switch (each side re-takes it), so no mutex is ever owned across
- * fibers, and around the tick hook and exit hooks.
+ * function says otherwise. A fiber switch hands the lock over to the
+ * fiber that runs next (same OS thread; see MK__SWITCH_UNLOCK; under TSan
+ * it is released and re-taken instead); a THREAD body's switch releases
+ * it in its condvar wait. It is released around the tick hook and exit
+ * hooks.
  */
 #include "proc_int.h"
 
@@ -113,15 +115,26 @@ __asm__(".text\n"
         ".size mk__ctx_switch, .-mk__ctx_switch\n");
 #endif
 
-static _Thread_local struct {
-    mk_t *k;
-    struct mk__pcb *pcb;
-} mk__tls;
+_Thread_local struct mk__tls mk__tls;
 
-struct mk__pcb *mk__self_pcb(mk_t *k)
-{
-    return mk__tls.k == k ? mk__tls.pcb : NULL;
-}
+/* The scheduler lock across a fiber switch. Fibers of one context all run
+ * on the mk_run thread, and glibc's default mutex records only the owner's
+ * thread id, which they share: so the lock is simply kept held across the
+ * switch and released by whoever runs next (the resumed fiber returns
+ * from mk__switch_out / mk__dispatch with it held, a new fiber releases it
+ * in mk__fiber_entry). That saves an unlock and a relock per switch.
+ * ThreadSanitizer models each fiber as a thread of its own and would see
+ * an unlock by a non-owner, so under TSan the lock is released before the
+ * switch and re-taken after it, as a thread would. */
+#ifdef MK__TSAN
+#define MK__SWITCH_UNLOCK(p) pthread_mutex_unlock(&(p)->lock)
+#define MK__SWITCH_RELOCK(p) pthread_mutex_lock(&(p)->lock)
+#define MK__ENTRY_UNLOCK(p) ((void)(p))
+#else
+#define MK__SWITCH_UNLOCK(p) ((void)(p))
+#define MK__SWITCH_RELOCK(p) ((void)(p))
+#define MK__ENTRY_UNLOCK(p) pthread_mutex_unlock(&(p)->lock)
+#endif
 
 mk_pid_t mk__sched_current(mk_t *k)
 {
@@ -185,14 +198,32 @@ uint64_t mk__clock_locked(mk_t *k, uint64_t n, struct mk__pcb *charge)
     return from;
 }
 
+/* Lock held: the hook to call for an advance of n ticks, or NULL (none
+ * installed, n == 0, or its gate is closed: then the advance is only
+ * counted, which costs the kernel entry no unlock/call/relock). */
+static mk__tick_fn mk__tick_take(struct mk__proc *p, uint64_t n)
+{
+    if (p->tick_fn == NULL || n == 0)
+        return NULL;
+    if (atomic_load_explicit(&p->tick_quiet, memory_order_relaxed)) {
+        /* single writer (the lock): no read-modify-write needed */
+        uint64_t c = atomic_load_explicit(&p->tick_skipped, memory_order_relaxed);
+        atomic_store_explicit(&p->tick_skipped, c + 1, memory_order_relaxed);
+        return NULL;
+    }
+    return p->tick_fn;
+}
+
 void mk__tick_hook_run(mk_t *k, uint64_t from, uint64_t to)
 {
+    if (to <= from)
+        return;
     struct mk__proc *p = k->proc;
     pthread_mutex_lock(&p->lock);
-    mk__tick_fn fn = p->tick_fn;
+    mk__tick_fn fn = mk__tick_take(p, to - from);
     void *ctx = p->tick_ctx;
     pthread_mutex_unlock(&p->lock);
-    if (fn != NULL && to > from)
+    if (fn != NULL)
         fn(k, from, to, ctx);
 }
 
@@ -201,8 +232,11 @@ void mk__sched_clock(mk_t *k, uint64_t n)
     struct mk__proc *p = k->proc;
     pthread_mutex_lock(&p->lock);
     uint64_t from = mk__clock_locked(k, n, mk__self_pcb(k));
+    mk__tick_fn fn = mk__tick_take(p, n);
+    void *ctx = p->tick_ctx;
     pthread_mutex_unlock(&p->lock);
-    mk__tick_hook_run(k, from, from + n);
+    if (fn != NULL)
+        fn(k, from, from + n, ctx);
 }
 
 void mk__sched_set_tick_hook(mk_t *k, mk__tick_fn fn, void *ctx)
@@ -211,7 +245,18 @@ void mk__sched_set_tick_hook(mk_t *k, mk__tick_fn fn, void *ctx)
     pthread_mutex_lock(&p->lock);
     p->tick_fn = fn;
     p->tick_ctx = ctx;
+    atomic_store_explicit(&p->tick_quiet, 0, memory_order_relaxed);
     pthread_mutex_unlock(&p->lock);
+}
+
+void mk__sched_tick_gate(mk_t *k, bool open)
+{
+    atomic_store_explicit(&k->proc->tick_quiet, open ? 0u : 1u, memory_order_relaxed);
+}
+
+uint64_t mk__sched_tick_skipped(mk_t *k)
+{
+    return atomic_load_explicit(&k->proc->tick_skipped, memory_order_relaxed);
 }
 
 /* ---- context switches ------------------------------------------------------ */
@@ -273,7 +318,7 @@ void mk__switch_out(mk_t *k, struct mk__pcb *self)
     (void)to_sp;
     (void)to_stack;
     (void)to_size;
-    pthread_mutex_unlock(&p->lock);
+    MK__SWITCH_UNLOCK(p);
 #ifdef MK__ASAN
     __sanitizer_start_switch_fiber(&self->asan_fake, to_stack, to_size);
 #endif
@@ -288,7 +333,7 @@ void mk__switch_out(mk_t *k, struct mk__pcb *self)
 #ifdef MK__ASAN
     __sanitizer_finish_switch_fiber(self->asan_fake, NULL, NULL);
 #endif
-    pthread_mutex_lock(&p->lock);
+    MK__SWITCH_RELOCK(p);
 }
 
 void mk__body_die(mk_t *k, struct mk__pcb *self, int32_t status)
@@ -302,7 +347,7 @@ void mk__body_die(mk_t *k, struct mk__pcb *self, int32_t status)
         return; /* the thread ends when its body returns */
     p->current = NULL;
     p->back = self;
-    pthread_mutex_unlock(&p->lock);
+    MK__SWITCH_UNLOCK(p);
 #ifdef MK__ASAN
     __sanitizer_start_switch_fiber(NULL, p->main_stack, p->main_stack_size);
 #endif
@@ -325,6 +370,7 @@ static void mk__fiber_entry(void)
 #ifdef MK__ASAN
     __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
 #endif
+    MK__ENTRY_UNLOCK(p); /* held by whoever switched here */
     int st = self->body(k, self->arg);
     pthread_mutex_lock(&p->lock);
     mk__body_die(k, self, st);
@@ -497,7 +543,7 @@ static struct mk__pcb *mk__dispatch(mk_t *k, struct mk__pcb *pcb, mk_pid_t prev)
         return pcb;
     }
     mk__tls.pcb = pcb;
-    pthread_mutex_unlock(&p->lock);
+    MK__SWITCH_UNLOCK(p);
 #ifdef MK__ASAN
     void *fake = NULL;
     __sanitizer_start_switch_fiber(&fake, (char *)pcb->stack + 4096, pcb->stack_size - 4096);
@@ -514,7 +560,7 @@ static struct mk__pcb *mk__dispatch(mk_t *k, struct mk__pcb *pcb, mk_pid_t prev)
     __sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #endif
     mk__tls.pcb = NULL;
-    pthread_mutex_lock(&p->lock);
+    MK__SWITCH_RELOCK(p);
     return p->back;
 }
 
@@ -668,16 +714,10 @@ static int mk__entry_dead(mk_t *k, struct mk__pcb *self)
     return MK_EDESTROYED;
 }
 
-int mk__sched_compute(mk_t *k, uint64_t n)
+/* mk__sched_compute for a body, lock held on entry; released on return. */
+static int mk__compute_locked(mk_t *k, struct mk__pcb *self, uint64_t n)
 {
-    struct mk__pcb *self = mk__self_pcb(k);
-    if (self == NULL) {
-        if (n > 0)
-            mk__sched_clock(k, n);
-        return 0;
-    }
     struct mk__proc *p = k->proc;
-    pthread_mutex_lock(&p->lock);
     if (self->killed || self->ended)
         return mk__entry_dead(k, self);
     /* The resched check comes first: a more urgent process made ready by
@@ -705,8 +745,8 @@ int mk__sched_compute(mk_t *k, uint64_t n)
             step = t->when - now;
         uint64_t from = mk__clock_locked(k, step, self);
         n -= step;
-        mk__tick_fn fn = p->tick_fn;
-        if (fn != NULL && step > 0) {
+        mk__tick_fn fn = mk__tick_take(p, step);
+        if (fn != NULL) {
             void *ctx = p->tick_ctx;
             pthread_mutex_unlock(&p->lock);
             fn(k, from, from + step, ctx);
@@ -719,11 +759,45 @@ int mk__sched_compute(mk_t *k, uint64_t n)
     return 0;
 }
 
+int mk__sched_compute(mk_t *k, uint64_t n)
+{
+    struct mk__pcb *self = mk__self_pcb(k);
+    if (self == NULL) {
+        if (n > 0)
+            mk__sched_clock(k, n);
+        return 0;
+    }
+    pthread_mutex_lock(&k->proc->lock);
+    return mk__compute_locked(k, self, n);
+}
+
 int mk__sched_enter(mk_t *k)
 {
-    if (mk__self_pcb(k) == NULL)
+    struct mk__pcb *self = mk__self_pcb(k);
+    if (self == NULL)
         return 0; /* host thread: nothing to charge */
-    return mk__sched_compute(k, MK__SCHED_CALL_COST);
+    struct mk__proc *p = k->proc;
+    pthread_mutex_lock(&p->lock);
+    /* The common case, decided without the general loop: nothing to
+     * switch for before or after charging the call's tick (no resched,
+     * the slice does not end, no timer falls due, the run's limit is not
+     * reached, nobody more urgent is ready) and no tick hook to call. It
+     * does exactly what mk__compute_locked does then: same clock, same
+     * charge, same (absent) events. Anything else takes the loop. */
+    uint64_t now = atomic_load_explicit(&k->ticks, memory_order_relaxed) + MK__SCHED_CALL_COST;
+    if (!self->killed && !self->ended && !p->need_resched && !p->stop &&
+        self->slice_left > MK__SCHED_CALL_COST && now < p->limit &&
+        (p->ntimers == 0 || p->timers[0].when > now) &&
+        (p->bitmap & ~((2u << self->prio) - 1u)) == 0 &&
+        (p->tick_fn == NULL || atomic_load_explicit(&p->tick_quiet, memory_order_relaxed))) {
+        atomic_store_explicit(&k->ticks, now, memory_order_release);
+        self->cpu_ticks += MK__SCHED_CALL_COST;
+        self->slice_left -= MK__SCHED_CALL_COST;
+        (void)mk__tick_take(p, MK__SCHED_CALL_COST); /* counts the skipped advance */
+        pthread_mutex_unlock(&p->lock);
+        return 0;
+    }
+    return mk__compute_locked(k, self, MK__SCHED_CALL_COST);
 }
 
 /* ---- teardown ------------------------------------------------------------------- */

@@ -110,6 +110,15 @@ void mk__sched_clock(mk_t *k, uint64_t n);
  * uses it to raise its clock line once per advance. Must not block. */
 typedef void (*mk__tick_fn)(mk_t *k, uint64_t from, uint64_t to, void *ctx);
 void mk__sched_set_tick_hook(mk_t *k, mk__tick_fn fn, void *ctx);
+/* The hook's gate (open after mk__sched_set_tick_hook). While it is
+ * closed the scheduler does not call the hook but counts the advance (see
+ * mk__sched_tick_skipped): the hook's owner closes it when a call would
+ * only count, which saves every kernel entry an unlock, an indirect call
+ * and a relock. Callable from any thread with any lock held. */
+void mk__sched_tick_gate(mk_t *k, bool open);
+/* Advances (with to > from) not passed to the hook because its gate was
+ * closed, since the context was made. Lock-free. */
+uint64_t mk__sched_tick_skipped(mk_t *k);
 
 /* ---- wait queues -------------------------------------------------------- */
 
@@ -123,6 +132,7 @@ struct mk__wait {
     int state;             /* 0 pending, 1 woken */
     int code;              /* wake code given by the waker */
     uint32_t prio;         /* ordering key for mk__wq_wake_best (higher = first) */
+    void *pcb;             /* bodies: the waiter's pcb (alive while queued) */
     pthread_cond_t cond;   /* host threads only */
 };
 
@@ -161,6 +171,15 @@ int mk__wq_wait(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t timeout_t
  * pass the effective priority). mk__wq_wait uses key 0 (pure FIFO). */
 int mk__wq_wait_prio(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t timeout_ticks,
                      mk_pid_t as_pid, uint32_t prio);
+
+/* As mk__wq_wait (FIFO), but when a waker's hand-off ended a body's wait
+ * it returns the waker's code with `lock` RELEASED and *held = false (the
+ * waker unlinked the node, so there is nothing left to do under it; this
+ * saves re-taking the object lock after every hand-off). In every other
+ * case (host thread, timeout, kill, error) *held = true and `lock` is held
+ * as with mk__wq_wait. */
+int mk__wq_wait_handoff(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t timeout_ticks,
+                        mk_pid_t as_pid, bool *held);
 
 /* Wake the oldest waiter with `code` (object lock held). Returns the pid
  * the waiter acts for (0 for a plain host thread), or -1 if wq was empty:

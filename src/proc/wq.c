@@ -15,7 +15,10 @@
  * Timer expiry and kill only make the body READY (the scheduler may not
  * take object locks: lock order is object -> scheduler); the body unlinks
  * its own node when it runs again, unless a waker got there first, in
- * which case the wake wins.
+ * which case the wake wins. A body's state and code are written under
+ * both the object lock and the scheduler lock, so a woken body may read
+ * them holding either (mk__wq_wait_handoff skips re-taking the object
+ * lock after a hand-off).
  */
 #include "proc_int.h"
 
@@ -54,8 +57,9 @@ static void mk__wq_unlink(mk__wq_t *wq, struct mk__wait *w)
     wq->n--;
 }
 
-int mk__wq_wait_prio(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t timeout_ticks,
-                     mk_pid_t as_pid, uint32_t prio)
+/* held == NULL: always return with lock held (mk__wq_wait_prio). */
+static int mk__wq_wait_impl(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t timeout_ticks,
+                            mk_pid_t as_pid, uint32_t prio, bool *held)
 {
     if (timeout_ticks == MK_NO_WAIT)
         return MK_ETIMEDOUT;
@@ -87,6 +91,7 @@ int mk__wq_wait_prio(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t time
     struct mk__proc *p = k->proc;
     w.pid = self->pid;
     w.body = true;
+    w.pcb = self;
     mk__wq_append(wq, &w);
     pthread_mutex_lock(&p->lock);
     if (self->killed || self->ended) {
@@ -116,6 +121,13 @@ int mk__wq_wait_prio(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t time
     self->wait = NULL;
     self->timer_gen++;
     bool killed = self->killed;
+    if (held != NULL && w.state != 0) {
+        /* Handed off: the waker wrote state under the scheduler lock,
+         * which we hold, and has unlinked the node. */
+        pthread_mutex_unlock(&p->lock);
+        *held = false;
+        return w.code;
+    }
     pthread_mutex_unlock(&p->lock);
     pthread_mutex_lock(lock);
     if (w.state != 0)
@@ -124,25 +136,44 @@ int mk__wq_wait_prio(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t time
     return killed ? MK_EDESTROYED : MK_ETIMEDOUT;
 }
 
+int mk__wq_wait_prio(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t timeout_ticks,
+                     mk_pid_t as_pid, uint32_t prio)
+{
+    return mk__wq_wait_impl(k, wq, lock, timeout_ticks, as_pid, prio, NULL);
+}
+
 int mk__wq_wait(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t timeout_ticks,
                 mk_pid_t as_pid)
 {
-    return mk__wq_wait_prio(k, wq, lock, timeout_ticks, as_pid, 0);
+    return mk__wq_wait_impl(k, wq, lock, timeout_ticks, as_pid, 0, NULL);
+}
+
+int mk__wq_wait_handoff(mk_t *k, mk__wq_t *wq, pthread_mutex_t *lock, uint64_t timeout_ticks,
+                        mk_pid_t as_pid, bool *held)
+{
+    *held = true;
+    return mk__wq_wait_impl(k, wq, lock, timeout_ticks, as_pid, 0, held);
 }
 
 static void mk__wq_wake_node(mk_t *k, mk__wq_t *wq, struct mk__wait *w, int code)
 {
     mk__wq_unlink(wq, w);
-    w->state = 1;
-    w->code = code;
     if (!w->body) {
+        w->state = 1;
+        w->code = code;
         pthread_cond_signal(&w->cond);
         return;
     }
     struct mk__proc *p = k->proc;
     pthread_mutex_lock(&p->lock);
-    struct mk__pcb *pcb = mk__pcb_get(p, w->pid);
-    if (pcb != NULL && pcb->wait == w)
+    /* Under both locks for a body: mk__wq_wait_handoff reads it holding
+     * only the scheduler lock. */
+    w->state = 1;
+    w->code = code;
+    /* A queued body cannot have been reaped: it unlinks its node itself
+     * before it can end (wq_wait), so w->pcb is alive. */
+    struct mk__pcb *pcb = w->pcb;
+    if (pcb->wait == w)
         mk__sched_ready_locked(k, pcb, code);
     pthread_mutex_unlock(&p->lock);
 }

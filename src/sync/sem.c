@@ -279,7 +279,10 @@ static int sem_wait_slow(mk_t *k, struct mk__sem *s, uint64_t key, uint64_t time
                                                   memory_order_relaxed))
             break;
     }
-    rc = mk__wq_wait(k, &s->wq, &s->lock, timeout_ticks, 0);
+    bool held;
+    rc = mk__wq_wait_handoff(k, &s->wq, &s->lock, timeout_ticks, 0, &held);
+    if (!held)
+        return rc; /* handed a unit (or deleted): the waker settled SLOW */
     sem_settle(s, key); /* a timed-out or killed waiter may have been the last */
 out:
     pthread_mutex_unlock(&s->lock);

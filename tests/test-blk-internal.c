@@ -309,6 +309,113 @@ START_TEST(invalidate_rereads_from_device)
 }
 END_TEST
 
+START_TEST(forget_drops_dirty_unpinned_block_unwritten)
+{
+    mk_t *k = make_ctx(8);
+    struct gdev g;
+    gdev_init(&g, 512, 8);
+    memcpy(g.mem + 2 * 512, "home", 4);
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "g", &g_ops, &g, 512, 8, &d), 0);
+    /* block 2: dirtied through the internal interface, then freed by the
+     * "fs": its contents must never reach the device */
+    mk__buf_t *p, *q;
+    ck_assert_int_eq(mk__buf_get(k, d, 2, 0, &p), 0);
+    memcpy(p->data, "dead", 4);
+    mk__buf_dirty(k, p);
+    mk__buf_put(k, p);
+    /* block 3: dirty but pinned while forgotten: it stays, and is written */
+    ck_assert_int_eq(mk__buf_get(k, d, 3, MK__BUF_NOREAD, &q), 0);
+    memcpy(q->data, "kept", 4);
+    mk__buf_dirty(k, q);
+    mk_cache_stats_t s = stats(k);
+    ck_assert_uint_eq(s.dirty, 2);
+    ck_assert_uint_eq(s.cached, 2);
+    mk__buf_forget(k, d, 2);
+    mk__buf_forget(k, d, 3);
+    mk__buf_forget(k, d, 5);        /* not cached: nothing happens */
+    mk__buf_forget(k, d, 99);       /* past the device: ignored */
+    mk__buf_forget(k, d + 1, 2);    /* forged handle: ignored */
+    mk__buf_forget(NULL, d, 2);     /* no context: ignored */
+    s = stats(k);
+    ck_assert_uint_eq(s.dirty, 1);
+    ck_assert_uint_eq(s.cached, 1);
+    ck_assert_uint_eq(s.pinned, 1);
+    mk__buf_put(k, q);
+    ck_assert_int_eq(mk_cache_flush(k, d), 0);
+    ck_assert_int_eq(g.writes, 1); /* block 3 only */
+    ck_assert_mem_eq(g.mem + 2 * 512, "home", 4);
+    ck_assert_mem_eq(g.mem + 3 * 512, "kept", 4);
+    /* the forgotten block reads back from the device; the freed buffer
+     * was reused (nothing leaked: capacity 8, every block fits) */
+    char x[4];
+    ck_assert_int_eq(mk_blk_read(k, d, 2, 0, x, 4), 0);
+    ck_assert_mem_eq(x, "home", 4);
+    for (uint64_t b = 0; b < 8; b++)
+        ck_assert_int_eq(mk_blk_read(k, d, b, 0, x, 4), 0);
+    s = stats(k);
+    ck_assert_uint_eq(s.cached, 8);
+    ck_assert_uint_eq(s.pinned, 0);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    gdev_fini(&g);
+}
+END_TEST
+
+/* mk__buf_get finds a device it pinned from before without the device
+ * table (hot table): a removed device must never be reached that way,
+ * and a pinned buffer alone must keep its device from being removed. */
+START_TEST(hot_device_table_follows_removal)
+{
+    mk_t *k = make_ctx(8);
+    mk_dev_t a, b;
+    ck_assert_int_eq(mk_blk_create_ram(k, "a", 512, 8, &a), 0);
+    ck_assert_int_eq(mk_blk_write(k, a, 1, 0, "aaaa", 4), 0);
+    mk__buf_t *p;
+    ck_assert_int_eq(mk__buf_get(k, a, 1, 0, &p), 0); /* slow path: notes a */
+    ck_assert_mem_eq(p->data, "aaaa", 4);
+    ck_assert_int_eq(mk_blk_remove(k, a), MK_EBUSY); /* pinned */
+    mk__buf_put(k, p);
+    ck_assert_int_eq(mk__buf_get(k, a, 1, 0, &p), 0); /* fast path */
+    ck_assert_uint_eq(p->dev, a);
+    ck_assert_uint_eq(p->blockno, 1);
+    mk__buf_t *r = NULL;
+    ck_assert_int_eq(mk__buf_get(k, a, 8, 0, &r), MK_ERANGE); /* past the end */
+    ck_assert_ptr_null(r);
+    mk__buf_put(k, p);
+    ck_assert_uint_eq(stats(k).pinned, 0);
+    ck_assert_int_eq(mk_blk_remove(k, a), 0);
+    /* the handle is stale now, cached or not */
+    ck_assert_int_eq(mk__buf_get(k, a, 1, 0, &p), MK_EBADH);
+    ck_assert_int_eq(mk__buf_get(k, a, 2, 0, &p), MK_EBADH);
+    /* a new device (maybe the same slot, another generation) */
+    ck_assert_int_eq(mk_blk_create_ram(k, "b", 512, 8, &b), 0);
+    ck_assert_uint_ne(a, b);
+    ck_assert_int_eq(mk__buf_get(k, b, 1, 0, &p), 0);
+    ck_assert_mem_eq(p->data, "\0\0\0\0", 4);
+    mk__buf_put(k, p);
+    ck_assert_int_eq(mk__buf_get(k, a, 1, 0, &p), MK_EBADH);
+    /* more devices than hot slots: each still reads its own blocks */
+    mk_dev_t many[6];
+    for (int i = 0; i < 6; i++) {
+        char name[8];
+        snprintf(name, sizeof name, "m%d", i);
+        ck_assert_int_eq(mk_blk_create_ram(k, name, 512, 4, &many[i]), 0);
+        ck_assert_int_eq(mk_blk_write(k, many[i], 0, 0, name, 3), 0);
+    }
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 6; i++) {
+            char name[8];
+            snprintf(name, sizeof name, "m%d", i);
+            ck_assert_int_eq(mk__buf_get(k, many[i], 0, 0, &p), 0);
+            ck_assert_mem_eq(p->data, name, 3);
+            mk__buf_put(k, p);
+        }
+    ck_assert_int_eq(mk_blk_remove(k, many[2]), 0);
+    ck_assert_int_eq(mk__buf_get(k, many[2], 0, 0, &p), MK_EBADH);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 START_TEST(internal_calls_work_during_teardown)
 {
     /* mk_destroy marks the context dead before the vfs unmounts, and the
@@ -611,6 +718,8 @@ static Suite *blk_internal_suite(void)
     tcase_add_test(tc, refs_block_removal);
     tcase_add_test(tc, invalidate_rereads_from_device);
     tcase_add_test(tc, internal_calls_work_during_teardown);
+    tcase_add_test(tc, forget_drops_dirty_unpinned_block_unwritten);
+    tcase_add_test(tc, hot_device_table_follows_removal);
     suite_add_tcase(s, tc);
     tc = tcase_create("busy");
     tcase_add_test(tc, redirty_during_writeback_is_kept);

@@ -948,6 +948,187 @@ START_TEST(threads_on_several_mounts)
 }
 END_TEST
 
+/* ---- what reaches the device ------------------------------------------------------ */
+
+/* A callback device over host memory that counts block writes. */
+struct mdev {
+    uint8_t *mem;
+    long writes;
+};
+
+enum { MBS = 1024, MNB = 1024 };
+
+static int md_read(void *ctx, uint64_t blockno, void *buf, uint32_t count)
+{
+    struct mdev *m = ctx;
+    memcpy(buf, m->mem + blockno * MBS, (size_t)count * MBS);
+    return 0;
+}
+
+static int md_write(void *ctx, uint64_t blockno, const void *buf, uint32_t count)
+{
+    struct mdev *m = ctx;
+    memcpy(m->mem + blockno * MBS, buf, (size_t)count * MBS);
+    m->writes += count;
+    return 0;
+}
+
+static const mk_blk_ops_t md_ops = {sizeof(mk_blk_ops_t), md_read, md_write, NULL, NULL};
+
+/* Does any block of the device hold `pat` repeated over the whole block? */
+static int device_holds(const struct mdev *m, uint8_t pat)
+{
+    for (uint32_t b = 0; b < MNB; b++) {
+        const uint8_t *p = m->mem + (size_t)b * MBS;
+        uint32_t i = 0;
+        while (i < MBS && p[i] == pat)
+            i++;
+        if (i == MBS)
+            return 1;
+    }
+    return 0;
+}
+
+static void put_pattern(mk_t *k, const char *path, uint32_t flags, uint8_t pat, size_t len)
+{
+    static uint8_t buf[4 * MBS];
+    memset(buf, pat, len);
+    mk_fd_t fd;
+    ck_assert_int_eq(mk_vfs_open(k, K, path, MK_O_WRONLY | MK_O_CREAT | flags, &fd), 0);
+    size_t n = 0;
+    ck_assert_int_eq(mk_vfs_write(k, K, fd, buf, len, &n), 0);
+    ck_assert_uint_eq(n, len);
+    ck_assert_int_eq(mk_vfs_close(k, K, fd), 0);
+}
+
+/* The data of a file deleted before it was made durable is never written
+ * back (the cache forgets the freed blocks), while everything that lives
+ * on is, and the file system stays consistent. */
+START_TEST(deleted_data_never_reaches_the_device)
+{
+    struct mdev md = {calloc(MNB, MBS), 0};
+    ck_assert_ptr_nonnull(md.mem);
+    mk_t *k = new_kernel();
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "md", &md_ops, &md, MBS, MNB, &d), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", MK_MOUNT_FORMAT), 0);
+    put_pattern(k, "/keep", 0, 0xA1, 3 * MBS);
+    put_pattern(k, "/old", 0, 0xB2, 2 * MBS);
+    ck_assert_int_eq(mk_vfs_sync(k), 0);
+    ck_assert(device_holds(&md, 0xA1));
+    ck_assert(device_holds(&md, 0xB2));
+    long w0 = md.writes;
+    /* never synced, then gone: a new file, an overwrite in place of a
+     * durable one, a truncated tail */
+    put_pattern(k, "/gone", 0, 0xC3, 4 * MBS);
+    put_pattern(k, "/old", 0, 0xD4, 2 * MBS);
+    put_pattern(k, "/keep", MK_O_APPEND, 0xE5, 2 * MBS);
+    ck_assert_int_eq(mk_vfs_unlink(k, "/gone"), 0);
+    ck_assert_int_eq(mk_vfs_unlink(k, "/old"), 0);
+    ck_assert_int_eq(mk_vfs_truncate(k, "/keep", 3 * MBS), 0);
+    put_pattern(k, "/new", 0, 0xF6, MBS);
+    ck_assert_int_eq(mk_vfs_sync(k), 0);
+    ck_assert_int_gt(md.writes, w0);
+    ck_assert(!device_holds(&md, 0xC3));
+    ck_assert(!device_holds(&md, 0xD4));
+    ck_assert(!device_holds(&md, 0xE5));
+    ck_assert(device_holds(&md, 0xF6));
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    mk_fsck_report_t rep;
+    rep.size = sizeof rep;
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &rep), 0);
+    ck_assert_uint_eq(rep.problems, 0);
+    /* what lives on reads back */
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    ck_assert_int_eq(exists(k, "/gone"), 0);
+    ck_assert_int_eq(exists(k, "/old"), 0);
+    uint8_t back[3 * MBS];
+    mk_fd_t fd;
+    size_t n = 0;
+    ck_assert_int_eq(mk_vfs_open(k, K, "/keep", MK_O_RDONLY, &fd), 0);
+    ck_assert_int_eq(mk_vfs_read(k, K, fd, back, sizeof back, &n), 0);
+    ck_assert_uint_eq(n, 3 * MBS);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_uint_eq(back[i], 0xA1);
+    ck_assert_int_eq(mk_vfs_read(k, K, fd, back, sizeof back, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(mk_vfs_close(k, K, fd), 0);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    free(md.mem);
+}
+END_TEST
+
+/* Descriptor calls do not hold the mount table: a file's reference keeps
+ * its mount. Readers hammer a shared descriptor while the main thread
+ * tries to unmount (refused until the last descriptor is closed) and
+ * another thread closes the shared descriptor under them (their calls
+ * then fail with MK_EBADH, nothing else). */
+struct racer {
+    mk_t *k;
+    mk_fd_t fd;
+    int bad; /* results other than 0 / MK_EBADH */
+    int badh;
+};
+
+static void *racer_main(void *arg)
+{
+    struct racer *r = arg;
+    char buf[16];
+    for (int i = 0; i < 3000; i++) {
+        size_t n;
+        mk_stat_t st;
+        st.size = sizeof st;
+        int a = mk_vfs_pread(r->k, K, r->fd, buf, sizeof buf, (uint64_t)(i % 64), &n);
+        int b = mk_vfs_fstat(r->k, K, r->fd, &st);
+        if ((a != 0 && a != MK_EBADH) || (b != 0 && b != MK_EBADH) ||
+            (a == 0 && (n != sizeof buf || memcmp(buf, "xxxxxxxxxxxxxxxx", sizeof buf) != 0)) ||
+            (b == 0 && st.bytes != 4096))
+            r->bad++;
+        if (a == MK_EBADH)
+            r->badh++;
+    }
+    return NULL;
+}
+
+START_TEST(descriptor_calls_race_unmount_and_close)
+{
+    mk_t *k = new_kernel();
+    mk_dev_t a = new_ram(k, "a", 1024, 512);
+    ck_assert_int_eq(mk_vfs_mount(k, a, "/m", MK_MOUNT_FORMAT), 0);
+    put_pattern(k, "/m/f", 0, 'x', 4096);
+    mk_fd_t fd, own;
+    ck_assert_int_eq(mk_vfs_open(k, K, "/m/f", MK_O_RDONLY, &fd), 0);
+    ck_assert_int_eq(mk_vfs_open(k, K, "/m/f", MK_O_RDONLY, &own), 0);
+    enum { N = 4 };
+    struct racer r[N];
+    pthread_t t[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct racer){k, fd, 0, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, racer_main, &r[i]), 0);
+    }
+    for (int i = 0; i < 50; i++)
+        ck_assert_int_eq(mk_vfs_unmount(k, "/m"), MK_EBUSY);
+    ck_assert_int_eq(mk_vfs_close(k, K, fd), 0); /* under the readers */
+    for (int i = 0; i < 50; i++)
+        ck_assert_int_eq(mk_vfs_unmount(k, "/m"), MK_EBUSY); /* `own` is open */
+    for (int i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(r[i].bad, 0);
+    }
+    ck_assert_int_eq(mk_vfs_close(k, K, fd), MK_EBADH);
+    char buf[4];
+    size_t n;
+    ck_assert_int_eq(mk_vfs_pread(k, K, own, buf, 4, 0, &n), 0);
+    ck_assert_mem_eq(buf, "xxxx", 4);
+    ck_assert_int_eq(mk_vfs_close(k, K, own), 0);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/m"), 0);
+    ck_assert_int_eq(mk_vfs_pread(k, K, own, buf, 4, 0, &n), MK_EBADH);
+    ck_assert_int_eq(mk_vfs_mount(k, a, "/m", 0), 0);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/m"), 0);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 static Suite *vfs_suite(void)
 {
     Suite *s = suite_create("vfs");
@@ -970,6 +1151,8 @@ static Suite *vfs_suite(void)
     tcase_add_test(tc, name_operation_errors);
     tcase_add_test(tc, destroyed_and_null_context);
     tcase_add_test(tc, threads_on_several_mounts);
+    tcase_add_test(tc, deleted_data_never_reaches_the_device);
+    tcase_add_test(tc, descriptor_calls_race_unmount_and_close);
     suite_add_tcase(s, tc);
     return s;
 }

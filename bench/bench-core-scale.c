@@ -24,6 +24,16 @@
  * malloc'd 32-byte blocks through a plain pointer array, with one locked
  * atomic per read: the memory hierarchy's own cost for the same access
  * pattern.
+ *
+ * Picking costs the same at every N and adds no cache miss of its own:
+ * indices come from an inline xorshift generator (no index array), mapped
+ * to 0..n-1 by a multiply-shift (no division), generated PICK_AHEAD
+ * operations early so the bench's own array entry (the handle of that
+ * object, or the peer's pointer) is prefetched by the time it is used.
+ * The generator state carries over from run to run, so at 10^6 the runs
+ * keep meeting objects they have not touched yet (a fixed, repeating index
+ * list would bring back the same 65536 objects each run and let the L3
+ * keep them). The same picker drives the peer.
  */
 #include "bench-core.h"
 
@@ -32,11 +42,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NIDX 65536u
 #define ITERS_SCALE 200000u
 #define NMAX 1000000u
-
-static uint32_t idx[NIDX];
+#define HOTSET 64u
+#define PICK_AHEAD 8u /* power of two */
 
 static void die(const char *what, int rc)
 {
@@ -44,21 +53,58 @@ static void die(const char *what, int rc)
     exit(1);
 }
 
-#define HOTSET 64u
-
-static void pick(uint32_t n, bool hot)
-{
-    uint64_t s = 777;
+/* Picks object indices: uniformly among n ("all") or among a set of 64
+ * spread over the table ("hot"). pick_next returns the index to use now
+ * and prefetches ahead[stride * index] of the one PICK_AHEAD picks later. */
+typedef struct picker {
+    uint64_t s;
+    uint32_t n;
+    bool hot;
+    uint32_t ring[PICK_AHEAD];
+    uint32_t pos;
     uint32_t set[HOTSET];
-    for (uint32_t h = 0; h < HOTSET; h++)
-        set[h] = (uint32_t)((uint64_t)h * n / HOTSET) + (n > HOTSET ? (uint32_t)(bh_rand(&s) % (n / HOTSET)) : 0);
-    for (uint32_t i = 0; i < NIDX; i++)
-        idx[i] = hot ? set[bh_rand(&s) % HOTSET] % n : (uint32_t)(bh_rand(&s) % n);
+    const char *ahead; /* bench array to prefetch from, or NULL */
+    size_t stride;
+} picker_t;
+
+static inline uint32_t pick_raw(picker_t *p)
+{
+    uint64_t r = bh_rand(&p->s);
+    if (p->hot)
+        return p->set[r >> 58]; /* top 6 bits: 0..63 */
+    return (uint32_t)(((r >> 32) * p->n) >> 32);
 }
 
+static void pick_init(picker_t *p, uint32_t n, bool hot, const void *ahead, size_t stride)
+{
+    memset(p, 0, sizeof *p);
+    p->s = 777;
+    p->n = n;
+    p->ahead = ahead;
+    p->stride = stride;
+    for (uint32_t h = 0; h < HOTSET; h++)
+        p->set[h] = ((uint32_t)((uint64_t)h * n / HOTSET) +
+                     (n > HOTSET ? (uint32_t)(bh_rand(&p->s) % (n / HOTSET)) : 0)) % n;
+    p->hot = hot;
+    for (uint32_t i = 0; i < PICK_AHEAD; i++)
+        p->ring[i] = pick_raw(p);
+}
+
+static inline uint32_t pick_next(picker_t *p)
+{
+    uint32_t slot = p->pos++ & (PICK_AHEAD - 1);
+    uint32_t now = p->ring[slot];
+    uint32_t later = pick_raw(p);
+    p->ring[slot] = later;
+    if (p->ahead != NULL)
+        __builtin_prefetch(p->ahead + (size_t)later * p->stride);
+    return now;
+}
+
+static picker_t pk;
+
 /* One locked read-modify-write per read, as the mutex of any thread-safe
- * lookup does: it keeps the CPU from overlapping the cache misses of
- * successive reads, which a lock-free loop would. */
+ * lookup does. */
 static void **raw;
 static void s_raw(void *arg, uint64_t iters)
 {
@@ -66,10 +112,25 @@ static void s_raw(void *arg, uint64_t iters)
     uint64_t v, sum = 0;
     for (uint64_t i = 0; i < iters; i++) {
         __atomic_fetch_add(&fence, 1, __ATOMIC_SEQ_CST);
-        memcpy(&v, raw[idx[i & (NIDX - 1)]], sizeof v);
+        memcpy(&v, raw[pick_next(&pk)], sizeof v);
         sum += v;
     }
     *(volatile uint64_t *)arg = sum;
+}
+
+/* "q<decimal>" without snprintf (whose cost would hide the lookup's). */
+static void qname(char *buf, uint32_t v)
+{
+    char tmp[12];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    *buf++ = 'q';
+    while (n > 0)
+        *buf++ = tmp[--n];
+    *buf = '\0';
 }
 
 typedef struct scalew {
@@ -98,7 +159,7 @@ static void s_read(void *arg, uint64_t iters)
     scalew_t *w = arg;
     uint64_t v;
     for (uint64_t i = 0; i < iters; i++) {
-        int rc = mk_mem_read(w->k, 1, w->blk[idx[i & (NIDX - 1)]], 0, &v, sizeof v);
+        int rc = mk_mem_read(w->k, 1, w->blk[pick_next(&pk)], 0, &v, sizeof v);
         if (rc != 0)
             die("mk_mem_read", rc);
     }
@@ -110,7 +171,7 @@ static void s_queue(void *arg, uint64_t iters)
     char buf[64] = {0};
     size_t len;
     for (uint64_t i = 0; i < iters; i++) {
-        mk_queue_t q = w->q[idx[i & (NIDX - 1)]];
+        mk_queue_t q = w->q[pick_next(&pk)];
         int rc = mk_queue_send(w->k, q, 1, buf, sizeof buf, MK_NO_WAIT);
         if (rc == 0)
             rc = mk_queue_recv(w->k, q, 0, NULL, buf, sizeof buf, &len, MK_NO_WAIT);
@@ -125,7 +186,7 @@ static void s_open(void *arg, uint64_t iters)
     char name[32];
     for (uint64_t i = 0; i < iters; i++) {
         mk_queue_t q;
-        snprintf(name, sizeof name, "q%u", idx[i & (NIDX - 1)]);
+        qname(name, pick_next(&pk));
         int rc = mk_queue_open(w->k, name, &q);
         if (rc != 0)
             die("mk_queue_open", rc);
@@ -138,7 +199,7 @@ static void s_mbox(void *arg, uint64_t iters)
     char buf[64] = {0};
     size_t len;
     for (uint64_t i = 0; i < iters; i++) {
-        mk_pid_t p = 1 + idx[i & (NIDX - 1)];
+        mk_pid_t p = 1 + pick_next(&pk);
         int rc = mk_mbox_send(w->k, p, 1, buf, sizeof buf, MK_NO_WAIT);
         if (rc == 0)
             rc = mk_mbox_recv(w->k, p, NULL, buf, sizeof buf, &len, MK_NO_WAIT);
@@ -152,7 +213,7 @@ static void s_cache(void *arg, uint64_t iters)
     scalew_t *w = arg;
     char buf[512];
     for (uint64_t i = 0; i < iters; i++) {
-        int rc = mk_blk_read(w->k, w->dev, idx[i & (NIDX - 1)], 0, buf, sizeof buf);
+        int rc = mk_blk_read(w->k, w->dev, pick_next(&pk), 0, buf, sizeof buf);
         if (rc != 0)
             die("mk_blk_read", rc);
     }
@@ -176,16 +237,19 @@ static mk_t *ctx(uint64_t mem, uint64_t heap, uint32_t cache)
 static const char *curves[NCURVE] = {"blocks/alloc+free", "blocks/read",  "queues/send+recv",
                                      "queues/open",       "procs/mbox",   "cache/hit-512"};
 
-/* Measure curve c at n objects, picks "all" then "hot". */
-static void point(int c, uint32_t n, bh_fn fn, scalew_t *w, double first[][2])
+/* Measure curve c at n objects, picks "all" then "hot". ahead/stride: the
+ * bench's own array indexed by the pick (prefetched ahead), or NULL. */
+static void point(int c, uint32_t n, bh_fn fn, scalew_t *w, const void *ahead, size_t stride,
+                  double first[][2])
 {
     for (int hot = 0; hot < 2; hot++) {
         char name[80];
-        pick(n, hot);
         snprintf(name, sizeof name, "scale/%s/%s/%u", curves[c], hot ? "hot" : "all", n);
+        pick_init(&pk, n, hot, ahead, stride);
         bh_stat_t s = bh_measure(fn, w, bh_iters(ITERS_SCALE));
         if (c == 1 && raw != NULL) {
             uint64_t sink;
+            pick_init(&pk, n, hot, raw, sizeof *raw);
             bh_stat_t p = bh_measure(s_raw, &sink, bh_iters(ITERS_SCALE));
             bh_row(name, "raw pointer", s, &p, NULL);
         } else
@@ -225,8 +289,8 @@ void bc_scale(void)
         raw = malloc(sizeof *raw * n);
         for (uint32_t i = 0; i < n; i++)
             raw[i] = calloc(1, 32);
-        point(0, n, s_alloc, &w, first);
-        point(1, n, s_read, &w, first);
+        point(0, n, s_alloc, &w, NULL, 0, first);
+        point(1, n, s_read, &w, w.blk, sizeof *w.blk, first);
         mk_destroy(w.k);
         free(w.blk);
         for (uint32_t i = 0; i < n; i++)
@@ -246,8 +310,8 @@ void bc_scale(void)
             if ((rc = mk_queue_create(w.k, name, &qa, &w.q[i])) != 0)
                 die("mk_queue_create", rc);
         }
-        point(2, n, s_queue, &w, first);
-        point(3, n, s_open, &w, first);
+        point(2, n, s_queue, &w, w.q, sizeof *w.q, first);
+        point(3, n, s_open, &w, NULL, 0, first);
         mk_destroy(w.k);
         free(w.q);
 
@@ -256,7 +320,7 @@ void bc_scale(void)
         for (uint32_t i = 0; i < n; i++)
             if ((rc = mk_proc_create(w.k, 1 + i, NULL)) != 0)
                 die("mk_proc_create", rc);
-        point(4, n, s_mbox, &w, first);
+        point(4, n, s_mbox, &w, NULL, 0, first);
         mk_destroy(w.k);
 
         /* cached blocks */
@@ -267,7 +331,7 @@ void bc_scale(void)
         for (uint32_t i = 0; i < n; i++)
             if ((rc = mk_blk_read(w.k, w.dev, i, 0, buf, sizeof buf)) != 0)
                 die("mk_blk_read", rc);
-        point(5, n, s_cache, &w, first);
+        point(5, n, s_cache, &w, NULL, 0, first);
         mk_destroy(w.k);
     }
 }

@@ -156,13 +156,35 @@ void *mk__htab_remove(mk__htab_t *t, uint64_t h);
  * NULL at the end. Removing the returned object while iterating is allowed. */
 void *mk__htab_next(const mk__htab_t *t, uint32_t *cursor, uint64_t *h);
 
+/* ---- big arrays (hugealloc.c) ------------------------------------------ */
+/* Zero-filled arrays for the tables above: calloc below MK__HUGE_MIN bytes,
+ * at or above it a 2 MiB aligned mapping advised MADV_HUGEPAGE (small pages
+ * if the advice fails). Free and grow with the size allocated: the size
+ * alone tells which kind. grow = realloc that zero-fills the new part; p is
+ * untouched on failure (NULL). */
+#define MK__HUGE_MIN ((size_t)2 << 20)
+void *mk__huge_alloc(size_t bytes);
+void *mk__huge_grow(void *p, size_t old_bytes, size_t new_bytes);
+void mk__huge_free(void *p, size_t bytes);
+/* Internal tests only, while no big table exists: threshold (0 = default;
+ * returns the old one); fail mode 0 none, 1 madvise fails, 2 mmap fails;
+ * counters of mappings made, advised, left on small pages. */
+size_t mk__huge_set_min(size_t bytes);
+void mk__huge_set_fail(int mode);
+void mk__huge_stats(uint64_t *mapped, uint64_t *advised, uint64_t *small);
+
 /* ---- hash maps -------------------------------------------------------- */
 /* Open addressing with linear probing and backward-shift deletion; u64 key
  * to pointer. Key 0 is allowed. */
 
+/* Key and value side by side: one cache line per probe, not two. */
+struct mk__hent {
+    uint64_t key;
+    void *val;     /* NULL marks an empty slot */
+};
+
 typedef struct mk__hmap {
-    uint64_t *keys;
-    void **vals;   /* NULL value marks an empty slot */
+    struct mk__hent *ents;
     size_t cap;    /* power of two or 0 */
     size_t count;
 } mk__hmap_t;

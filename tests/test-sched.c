@@ -54,6 +54,13 @@ static int32_t reap(mk_t *k, mk_pid_t pid)
     return st;
 }
 
+static uint32_t value_of(mk_t *k, mk_sem_t s)
+{
+    uint32_t v = 0xdeadbeefu;
+    ck_assert_int_eq(mk_sem_value(k, s, &v), 0);
+    return v;
+}
+
 static int body_nop_sched(mk_t *k, void *arg)
 {
     (void)k;
@@ -1065,6 +1072,129 @@ START_TEST(destroy_with_bodies_left)
 }
 END_TEST
 
+/* The clock line with no handler attached: the scheduler does not call
+ * the interrupt controller on each kernel entry any more (its gate is
+ * closed) but every advance still counts as a clock interrupt; with a
+ * handler attached the controller sees every advance again. */
+static int body_calls(mk_t *k, void *arg)
+{
+    mk_sem_t s = *(mk_sem_t *)arg;
+    for (int i = 0; i < 30; i++)
+        if (mk_sem_post(k, s) != 0 || mk_sem_wait(k, s, MK_FOREVER) != 0)
+            return 1;
+    return 0;
+}
+
+static void on_clock(mk_t *k, uint32_t line, void *ctx)
+{
+    (void)k;
+    (void)line;
+    (*(uint64_t *)ctx)++;
+}
+
+START_TEST(clock_line_counts_every_advance_with_or_without_handler)
+{
+    LOOP_FLAGS();
+    mk_t *k = mk_new(1000);
+    mk_sem_t s;
+    ck_assert_int_eq(mk_sem_create(k, "c", 0, 0, &s), 0);
+    uint64_t handled = 0;
+    for (int phase = 0; phase < 3; phase++) {
+        if (phase == 1)
+            ck_assert_int_eq(mk_irq_attach(k, MK_IRQ_CLOCK, on_clock, &handled), 0);
+        if (phase == 2)
+            ck_assert_int_eq(mk_irq_detach(k, MK_IRQ_CLOCK, on_clock, &handled), 0);
+        uint64_t t0, t1, c0, c1, h0 = handled;
+        ck_assert_int_eq(mk_clock_now(k, &t0), 0);
+        ck_assert_int_eq(mk_irq_count(k, MK_IRQ_CLOCK, &c0), 0);
+        mk_pid_t pid = spawn(k, 0, body_calls, &s);
+        ck_assert_uint_eq(run_all(k), MK_RUN_DONE);
+        ck_assert_int_eq(reap(k, pid), 0);
+        ck_assert_int_eq(mk_clock_now(k, &t1), 0);
+        ck_assert_int_eq(mk_irq_count(k, MK_IRQ_CLOCK, &c1), 0);
+        ck_assert_uint_ge(t1 - t0, 60); /* one tick per kernel call */
+        ck_assert_uint_eq(c1 - c0, t1 - t0);
+        ck_assert_uint_eq(handled - h0, phase == 1 ? t1 - t0 : 0);
+    }
+    /* a host-side advance counts too */
+    uint64_t c0, c1;
+    ck_assert_int_eq(mk_irq_count(k, MK_IRQ_CLOCK, &c0), 0);
+    ck_assert_int_eq(mk_clock_advance(k, 5), 0);
+    ck_assert_int_eq(mk_irq_count(k, MK_IRQ_CLOCK, &c1), 0);
+    ck_assert_uint_eq(c1 - c0, 1);
+    ck_assert_uint_eq(value_of(k, s), 0);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+/* Two bodies handing the CPU back and forth through a pair of semaphores
+ * (the fast switch path: lock handed across the fiber switch, wait hand-
+ * off without re-locking): strictly alternating switches, and the same
+ * trace every time. */
+struct pp {
+    mk_sem_t mine, theirs;
+    int first, rounds;
+};
+
+static int body_pingpong(mk_t *k, void *arg)
+{
+    struct pp *p = arg;
+    for (int i = 0; i < p->rounds; i++) {
+        if (p->first && mk_sem_post(k, p->theirs) != 0)
+            return 1;
+        if (mk_sem_wait(k, p->mine, MK_FOREVER) != 0)
+            return 2;
+        if (!p->first && mk_sem_post(k, p->theirs) != 0)
+            return 3;
+    }
+    return 0;
+}
+
+static mk_event_t *run_pingpong(size_t *n)
+{
+    mk_t *k = mk_new(1000);
+    ck_assert_int_eq(mk_trace_enable(k, 1u << 14), 0);
+    mk_sem_t a, b;
+    ck_assert_int_eq(mk_sem_create(k, "ping", 0, 1, &a), 0);
+    ck_assert_int_eq(mk_sem_create(k, "pong", 0, 1, &b), 0);
+    struct pp x = {a, b, 1, 200}, y = {b, a, 0, 200};
+    mk_pid_t px = spawn(k, 0, body_pingpong, &x);
+    mk_pid_t py = spawn(k, 0, body_pingpong, &y);
+    ck_assert_uint_eq(run_all(k), MK_RUN_DONE);
+    ck_assert_int_eq(reap(k, px), 0);
+    ck_assert_int_eq(reap(k, py), 0);
+    ck_assert_uint_eq(value_of(k, a), 0);
+    ck_assert_uint_eq(value_of(k, b), 0);
+    mk_event_t *ev = calloc(1u << 14, sizeof *ev);
+    ck_assert_ptr_nonnull(ev);
+    ck_assert_int_eq(mk_trace_read(k, ev, 1u << 14, n), 0);
+    mk_destroy(k);
+    return ev;
+}
+
+START_TEST(semaphore_pingpong_alternates_and_repeats)
+{
+    LOOP_FLAGS();
+    size_t na, nb;
+    mk_event_t *a = run_pingpong(&na);
+    mk_event_t *b = run_pingpong(&nb);
+    same_trace(a, na, b, nb);
+    size_t switches = 0;
+    mk_pid_t last = 0;
+    for (size_t i = 0; i < na; i++) {
+        if (a[i].type != MK_EV_SWITCH)
+            continue;
+        ck_assert_uint_ne(a[i].pid, last); /* never the same body twice */
+        last = a[i].pid;
+        switches++;
+    }
+    ck_assert_uint_ge(switches, 400);
+    free(a);
+    free(b);
+    g_flags = 0;
+}
+END_TEST
+
 static Suite *sched_suite(void)
 {
     Suite *s = suite_create("sched");
@@ -1090,6 +1220,9 @@ static Suite *sched_suite(void)
         tcase_add_loop_test(tc, host_thread_waits_for_a_body, i, i + 1);
         tcase_add_loop_test(tc, priorities_read_and_set, i, i + 1);
         tcase_add_loop_test(tc, destroy_with_bodies_left, i, i + 1);
+        tcase_add_loop_test(tc, clock_line_counts_every_advance_with_or_without_handler, i,
+                            i + 1);
+        tcase_add_loop_test(tc, semaphore_pingpong_alternates_and_repeats, i, i + 1);
         suite_add_tcase(s, tc);
     }
     TCase *tc = tcase_create("whole");

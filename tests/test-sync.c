@@ -8,9 +8,12 @@
 #include <microkernel/mk.h>
 
 #include <check.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static mk_t *new_kernel(void)
 {
@@ -230,6 +233,204 @@ START_TEST(destroyed_context_is_refused)
 }
 END_TEST
 
+/* Semaphore objects are re-used after a delete (the handle's slot comes
+ * back with a new generation): no handle of an earlier incarnation may
+ * reach the new one, and the new one starts from its own count and max. */
+START_TEST(stale_handles_never_reach_a_reused_slot)
+{
+    mk_t *k = new_kernel();
+    enum { N = 64 };
+    mk_sem_t old[N];
+    mk_sem_t cur;
+    ck_assert_int_eq(mk_sem_create(k, "r", 5, 9, &cur), 0);
+    for (int i = 0; i < N; i++) {
+        old[i] = cur;
+        ck_assert_int_eq(mk_sem_delete(k, cur), 0);
+        ck_assert_int_eq(mk_sem_create(k, i % 2 ? "r" : "r2", 0, 1, &cur), 0);
+        ck_assert_uint_eq(value(k, cur), 0);            /* not the old count */
+        ck_assert_int_eq(mk_sem_post(k, cur), 0);
+        ck_assert_int_eq(mk_sem_post(k, cur), MK_ERANGE); /* the new max (1) */
+        for (int j = 0; j <= i; j++) {
+            uint32_t v = 77;
+            ck_assert_uint_ne(old[j], cur);
+            ck_assert_int_eq(mk_sem_post(k, old[j]), MK_EBADH);
+            ck_assert_int_eq(mk_sem_trywait(k, old[j]), MK_EBADH);
+            ck_assert_int_eq(mk_sem_wait(k, old[j], 3), MK_EBADH);
+            ck_assert_int_eq(mk_sem_value(k, old[j], &v), MK_EBADH);
+            ck_assert_int_eq(mk_sem_delete(k, old[j]), MK_EBADH);
+            ck_assert_uint_eq(v, 77);
+        }
+        ck_assert_uint_eq(value(k, cur), 1); /* untouched by the stale calls */
+        ck_assert_int_eq(mk_sem_trywait(k, cur), 0);
+        ck_assert_int_eq(mk_sem_trywait(k, cur), MK_EAGAIN);
+    }
+    mk_sem_t byname;
+    ck_assert_int_eq(mk_sem_open(k, N % 2 ? "r2" : "r", &byname), 0);
+    ck_assert_uint_eq(byname, cur);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+/* Many host threads post and wait on one semaphore at once (the lock-free
+ * fast path and the locked path racing): every post is matched by one
+ * successful wait, so the count ends where it started. Run under TSan. */
+struct hammer {
+    mk_t *k;
+    mk_sem_t s;
+    int rounds;
+    int bad;
+};
+
+static void *hammer_thread(void *arg)
+{
+    struct hammer *h = arg;
+    for (int i = 0; i < h->rounds; i++) {
+        if (mk_sem_post(h->k, h->s) != 0 || mk_sem_wait(h->k, h->s, MK_FOREVER) != 0)
+            h->bad++;
+        if (i % 7 == 0 && mk_sem_trywait(h->k, h->s) == 0 && mk_sem_post(h->k, h->s) != 0)
+            h->bad++;
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_posts_and_waits_balance)
+{
+    mk_t *k = new_kernel();
+    mk_sem_t s;
+    ck_assert_int_eq(mk_sem_create(k, "h", 1, 0, &s), 0);
+    enum { T = 4 };
+    pthread_t t[T];
+    struct hammer h[T];
+    for (int i = 0; i < T; i++) {
+        h[i] = (struct hammer){k, s, 5000, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, hammer_thread, &h[i]), 0);
+    }
+    for (int i = 0; i < T; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ck_assert_int_eq(h[i].bad, 0);
+    }
+    ck_assert_uint_eq(value(k, s), 1);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+/* Delete while host threads wait, post and re-open the name: a waiter
+ * wakes with MK_EDESTROYED (or, arriving after the delete, gets
+ * MK_EBADH); nobody hangs, nothing else comes back, and the re-created
+ * semaphore under the same name is a separate object. Run under TSan. */
+struct racer {
+    mk_t *k;
+    _Atomic uint64_t *h; /* the current handle */
+    _Atomic int *stop;
+    int unexpected;
+    int destroyed;
+};
+
+static void *racer_thread(void *arg)
+{
+    struct racer *r = arg;
+    while (!atomic_load(r->stop)) {
+        mk_sem_t s = (mk_sem_t)atomic_load(r->h);
+        int rc = mk_sem_wait(r->k, s, 2000); /* ticks: 2 s at the default rate */
+        if (rc == MK_EDESTROYED)
+            r->destroyed++;
+        else if (rc != 0 && rc != MK_EBADH && rc != MK_ETIMEDOUT)
+            r->unexpected++;
+        rc = mk_sem_post(r->k, s);
+        if (rc != 0 && rc != MK_EBADH && rc != MK_ERANGE)
+            r->unexpected++;
+        uint32_t v;
+        rc = mk_sem_value(r->k, s, &v);
+        if (rc != 0 && rc != MK_EBADH)
+            r->unexpected++;
+    }
+    return NULL;
+}
+
+START_TEST(delete_races_waiters_and_posters)
+{
+    mk_t *k = new_kernel();
+    mk_sem_t s;
+    ck_assert_int_eq(mk_sem_create(k, "race", 0, 2, &s), 0);
+    _Atomic uint64_t cur = s;
+    _Atomic int stop = 0;
+    enum { T = 4 };
+    pthread_t t[T];
+    struct racer r[T];
+    for (int i = 0; i < T; i++) {
+        r[i] = (struct racer){k, &cur, &stop, 0, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, racer_thread, &r[i]), 0);
+    }
+    for (int round = 0; round < 300; round++) {
+        mk_sem_t old = (mk_sem_t)atomic_load(&cur);
+        ck_assert_int_eq(mk_sem_delete(k, old), 0);
+        ck_assert_int_eq(mk_sem_create(k, "race", 0, 2, &s), 0);
+        ck_assert_uint_ne(s, old);
+        ck_assert_int_eq(mk_sem_post(k, old), MK_EBADH);
+        atomic_store(&cur, s);
+        if (round % 50 == 0) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL); /* let waiters block in the current one */
+        }
+    }
+    atomic_store(&stop, 1);
+    ck_assert_int_eq(mk_sem_delete(k, s), 0); /* wakes whoever still waits */
+    for (int i = 0; i < T; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ck_assert_int_eq(r[i].unexpected, 0);
+    }
+    mk_sem_t again;
+    ck_assert_int_eq(mk_sem_open(k, "race", &again), MK_ENOENT);
+    ck_assert_int_eq(mk_sem_create(k, "race", 1, 0, &again), 0);
+    ck_assert_uint_eq(value(k, again), 1);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+/* A waiter blocked on a host thread is woken by the delete itself. */
+static void *blocked_waiter(void *arg)
+{
+    struct racer *r = arg;
+    int rc = mk_sem_wait(r->k, (mk_sem_t)atomic_load(r->h), MK_FOREVER);
+    if (rc == MK_EDESTROYED)
+        r->destroyed++;
+    else if (rc != MK_EBADH) /* EBADH: it arrived after the delete */
+        r->unexpected++;
+    return NULL;
+}
+
+START_TEST(delete_wakes_blocked_host_waiters)
+{
+    mk_t *k = new_kernel();
+    mk_sem_t s;
+    ck_assert_int_eq(mk_sem_create(k, "w", 0, 0, &s), 0);
+    _Atomic uint64_t cur = s;
+    _Atomic int stop = 0;
+    enum { T = 3 };
+    pthread_t t[T];
+    struct racer r[T];
+    for (int i = 0; i < T; i++) {
+        r[i] = (struct racer){k, &cur, &stop, 0, 0};
+        ck_assert_int_eq(pthread_create(&t[i], NULL, blocked_waiter, &r[i]), 0);
+    }
+    struct timespec ts = {0, 20000000};
+    nanosleep(&ts, NULL);
+    ck_assert_int_eq(mk_sem_delete(k, s), 0);
+    for (int i = 0; i < T; i++) {
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+        ck_assert_int_eq(r[i].unexpected, 0);
+    }
+    /* the slot is re-used: the woken waiters left nothing behind in it */
+    mk_sem_t n;
+    ck_assert_int_eq(mk_sem_create(k, "w2", 0, 0, &n), 0);
+    ck_assert_int_eq(mk_sem_post(k, n), 0);
+    ck_assert_uint_eq(value(k, n), 1);
+    ck_assert_int_eq(mk_sem_wait(k, n, MK_FOREVER), 0);
+    ck_assert_int_eq(mk_sem_trywait(k, n), MK_EAGAIN);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 static Suite *sync_suite(void)
 {
     Suite *s = suite_create("sync");
@@ -243,7 +444,14 @@ static Suite *sync_suite(void)
     tcase_add_test(tc, many_semaphores);
     tcase_add_test(tc, null_context_is_refused);
     tcase_add_test(tc, destroyed_context_is_refused);
+    tcase_add_test(tc, stale_handles_never_reach_a_reused_slot);
     suite_add_tcase(s, tc);
+    TCase *tt = tcase_create("threads");
+    tcase_set_timeout(tt, 120);
+    tcase_add_test(tt, concurrent_posts_and_waits_balance);
+    tcase_add_test(tt, delete_races_waiters_and_posters);
+    tcase_add_test(tt, delete_wakes_blocked_host_waiters);
+    suite_add_tcase(s, tt);
     return s;
 }
 

@@ -145,7 +145,9 @@ static int mk__dlookup(struct mk__fs *fs, uint32_t dino, const struct mk__dinode
     uint64_t at = 0;
     struct mk__dinode tmp = *d;
     uint32_t xino;
-    int rc = mk__dx_lookup(fs, &tmp, name, len, &xino, &at);
+    /* "." and ".." are not indexed: slots 0 and 1, where a scan starts. */
+    bool dot = (len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.');
+    int rc = dot ? 1 : mk__dx_lookup(fs, &tmp, name, len, &xino, &at);
     if (rc <= 0) {
         if (rc == 0) {
             *ino = xino;

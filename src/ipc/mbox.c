@@ -1,38 +1,110 @@
 /*
  * mbox.c - ipc module set-up, process hooks, and per-process mailboxes.
  *
- * Sits on core (maps, hooks) and proc (mk__proc_alive via queue.c). Each
- * process gets a mailbox from the on_create hook; the on_exit hook removes
- * it from the map, marks it dead (blocked senders and receivers return
- * MK_EDESTROYED) and drops the process's subscriptions to every pub/sub
- * queue. The kernel (pid 0) never has a mailbox.
+ * Sits on core (registry, hooks) and proc (mk__proc_alive via queue.c).
+ * Each process gets a mailbox from the on_create hook; the on_exit hook
+ * marks it dead (blocked senders and receivers return MK_EDESTROYED, queued
+ * messages are released) and drops the process's subscriptions to every
+ * pub/sub queue. The kernel (pid 0) never has a mailbox.
  *
- * Locking: struct mk__ipc.lock is a rwlock over the maps (mailboxes by pid,
- * queues by handle and name). Lookups take it for reading just long enough
- * to find the object and take a reference; the hooks, create and delete
- * take it for writing. Message traffic then runs under the object's own
- * mutex (mq.c), so different mailboxes never contend.
+ * Finding a mailbox costs no lock and no hash probe: mailboxes live in a
+ * three-level radix table indexed by the pid's bits (like a page table:
+ * pid >> 16 selects a directory, bits 6..15 a chunk, bits 0..5 the mailbox
+ * in the chunk), whose levels are published with release stores and read
+ * with acquire loads, and never freed or moved before mk__ipc_fini. The
+ * mailbox objects are type-stable (ipc_int.h): created with their chunk,
+ * dead until their pid is created, dead again when it exits, revived when
+ * the pid is reused. So a sender reads two pointers (the directory level
+ * stays in cache: 8 KiB per 65,536 pids), lands on the mailbox, locks it
+ * and checks `dead` under the lock; a dead mailbox reads as an unknown pid
+ * (MK_ENOENT). Process exit cannot free the object under a caller, so no
+ * reference count is taken either.
+ *
+ * Locking: the message path takes only the mailbox's own mutex (mq.c), so
+ * different mailboxes never contend. ipc->grow serialises adding table
+ * levels (process creation only). ipc->lock (rwlock) orders subscribe
+ * (read: checks the subscriber's mailbox is alive and adds itself) against
+ * process exit (write: marks the mailbox dead and sweeps subscriptions).
  */
 #include "ipc_int.h"
 
 #include <stdlib.h>
 
+#define MK__MB_CHUNK 64u   /* mailboxes per chunk (pid bits 0..5) */
+#define MK__MB_DIR 1024u   /* chunks per directory (pid bits 6..15) */
+#define MK__MB_TOP (((uint32_t)MK_PID_MAX >> 16) + 1u) /* directories */
+
+struct mk__mbdir {
+    _Atomic(struct mk__mq *) chunk[MK__MB_DIR];
+};
+
+struct mk__mbtab {
+    _Atomic(struct mk__mbdir *) dir[MK__MB_TOP];
+};
+
+/* The mailbox object of pid's slot, dead or alive; NULL if the slot was
+ * never created (or pid is out of range). Lock-free. */
+static inline struct mk__mq *mk__mbox_slot(const struct mk__ipc *ipc, mk_pid_t pid)
+{
+    if (pid == MK_PID_KERNEL || pid > MK_PID_MAX)
+        return NULL;
+    struct mk__mbdir *d = atomic_load_explicit(&ipc->mb->dir[pid >> 16], memory_order_acquire);
+    if (d == NULL)
+        return NULL;
+    struct mk__mq *c =
+        atomic_load_explicit(&d->chunk[(pid >> 6) & (MK__MB_DIR - 1)], memory_order_acquire);
+    return c == NULL ? NULL : &c[pid & (MK__MB_CHUNK - 1)];
+}
+
+/* Slot of pid, creating its directory and chunk if needed (ipc->grow held). */
+static struct mk__mq *mk__mbox_make(struct mk__ipc *ipc, mk_pid_t pid)
+{
+    _Atomic(struct mk__mbdir *) *dp = &ipc->mb->dir[pid >> 16];
+    struct mk__mbdir *d = atomic_load_explicit(dp, memory_order_relaxed);
+    if (d == NULL) {
+        d = calloc(1, sizeof *d);
+        if (d == NULL)
+            return NULL;
+        atomic_store_explicit(dp, d, memory_order_release);
+    }
+    _Atomic(struct mk__mq *) *cp = &d->chunk[(pid >> 6) & (MK__MB_DIR - 1)];
+    struct mk__mq *c = atomic_load_explicit(cp, memory_order_relaxed);
+    if (c == NULL) {
+        c = calloc(MK__MB_CHUNK, sizeof *c);
+        if (c == NULL)
+            return NULL;
+        mk_pid_t first = pid & ~(mk_pid_t)(MK__MB_CHUNK - 1);
+        for (uint32_t i = 0; i < MK__MB_CHUNK; i++) {
+            if (mk__mq_init(&c[i], MK_QUEUE_WORK, MK_MBOX_CAPACITY_DEFAULT,
+                            MK_MSG_MAX_DEFAULT) != 0) {
+                while (i-- > 0)
+                    mk__mq_destroy(&c[i]);
+                free(c);
+                return NULL;
+            }
+            c[i].dead = true; /* no process yet */
+            c[i].pid = first + i;
+        }
+        atomic_store_explicit(cp, c, memory_order_release);
+    }
+    return &c[pid & (MK__MB_CHUNK - 1)];
+}
+
 static int mk__ipc_on_create(mk_t *k, mk_pid_t pid)
 {
     struct mk__ipc *ipc = k->ipc;
-    struct mk__mq *q = mk__mq_new(MK_QUEUE_WORK, MK_MBOX_CAPACITY_DEFAULT, MK_MSG_MAX_DEFAULT);
+    pthread_mutex_lock(&ipc->grow);
+    struct mk__mq *q = mk__mbox_make(ipc, pid);
+    pthread_mutex_unlock(&ipc->grow);
     if (q == NULL)
         return MK_ENOMEM;
-    q->pid = pid;
     int rc = 0;
-    pthread_rwlock_wrlock(&ipc->lock);
-    if (mk__hmap_get(&ipc->mboxes, pid) != NULL)
+    pthread_mutex_lock(&q->lock);
+    if (!q->dead)
         rc = MK_EEXIST; /* cannot happen: proc reserves pids */
     else
-        rc = mk__hmap_put(&ipc->mboxes, pid, q);
-    pthread_rwlock_unlock(&ipc->lock);
-    if (rc != 0)
-        mk__mq_unref(q);
+        mk__mq_revive(q, MK_MBOX_CAPACITY_DEFAULT);
+    pthread_mutex_unlock(&q->lock);
     return rc;
 }
 
@@ -44,7 +116,7 @@ struct mk__ipc_sweep {
 static void mk__ipc_unsub(struct mk__robj *o, void *ctx)
 {
     const struct mk__ipc_sweep *sw = ctx;
-    struct mk__mq *q = (struct mk__mq *)o;
+    struct mk__mq *q = mk__mq_of(o);
     if (q->mode == MK_QUEUE_PUBSUB)
         (void)mk__mq_unsubscribe(sw->k, q, sw->pid); /* MK_ENOENT: was not subscribed */
 }
@@ -52,18 +124,16 @@ static void mk__ipc_unsub(struct mk__robj *o, void *ctx)
 static void mk__ipc_on_exit(mk_t *k, mk_pid_t pid)
 {
     struct mk__ipc *ipc = k->ipc;
+    struct mk__mq *mb = mk__mbox_slot(ipc, pid);
     /* Under the write lock, so a concurrent subscribe (which holds the read
      * lock while it checks the mailbox and adds itself) is either entirely
      * before this sweep, and swept, or entirely after, and refused. */
     pthread_rwlock_wrlock(&ipc->lock);
-    struct mk__mq *mb = mk__hmap_del(&ipc->mboxes, pid);
+    if (mb != NULL)
+        mk__mq_kill(k, mb, true); /* waiters: MK_EDESTROYED; messages freed */
     struct mk__ipc_sweep sw = {.k = k, .pid = pid};
     mk__registry_foreach(&ipc->queues, mk__ipc_unsub, &sw);
     pthread_rwlock_unlock(&ipc->lock);
-    if (mb != NULL) {
-        mk__mq_kill(k, mb);
-        mk__mq_unref(mb); /* the map's reference; waiters hold their own */
-    }
 }
 
 int mk__ipc_init(mk_t *k)
@@ -71,16 +141,15 @@ int mk__ipc_init(mk_t *k)
     struct mk__ipc *ipc = calloc(1, sizeof *ipc);
     if (ipc == NULL)
         return MK_ENOMEM;
-    if (pthread_rwlock_init(&ipc->lock, NULL) != 0) {
-        free(ipc);
-        return MK_ENOMEM;
-    }
-    mk__hmap_init(&ipc->mboxes);
-    if (mk__registry_init(&ipc->queues, MK__H_QUEUE) != 0) {
-        pthread_rwlock_destroy(&ipc->lock);
-        free(ipc);
-        return MK_ENOMEM;
-    }
+    ipc->mb = calloc(1, sizeof *ipc->mb);
+    if (ipc->mb == NULL)
+        goto fail_ipc;
+    if (pthread_rwlock_init(&ipc->lock, NULL) != 0)
+        goto fail_mb;
+    if (pthread_mutex_init(&ipc->grow, NULL) != 0)
+        goto fail_lock;
+    if (mk__registry_init(&ipc->queues, MK__H_QUEUE) != 0)
+        goto fail_grow;
     k->ipc = ipc;
     int rc = mk__hook_register(k, mk__ipc_on_create, mk__ipc_on_exit);
     if (rc != 0) {
@@ -88,39 +157,54 @@ int mk__ipc_init(mk_t *k)
         return rc;
     }
     return 0;
+fail_grow:
+    pthread_mutex_destroy(&ipc->grow);
+fail_lock:
+    pthread_rwlock_destroy(&ipc->lock);
+fail_mb:
+    free(ipc->mb);
+fail_ipc:
+    free(ipc);
+    return MK_ENOMEM;
 }
 
-/* No waiter may be blocked any more (mk_destroy's contract), so every
- * object holds only its map reference. */
+/* No waiter may be blocked any more (mk_destroy's contract). */
 void mk__ipc_fini(mk_t *k)
 {
     struct mk__ipc *ipc = k->ipc;
     if (ipc == NULL)
         return;
-    size_t c = 0;
-    struct mk__mq *q;
-    while ((q = mk__hmap_next(&ipc->mboxes, &c, NULL)) != NULL)
-        q->ro.free_fn(&q->ro); /* see mk__registry_fini: no live waiter left */
+    for (uint32_t t = 0; t < MK__MB_TOP; t++) {
+        struct mk__mbdir *d = atomic_load_explicit(&ipc->mb->dir[t], memory_order_relaxed);
+        if (d == NULL)
+            continue;
+        for (uint32_t i = 0; i < MK__MB_DIR; i++) {
+            struct mk__mq *c = atomic_load_explicit(&d->chunk[i], memory_order_relaxed);
+            if (c == NULL)
+                continue;
+            for (uint32_t j = 0; j < MK__MB_CHUNK; j++)
+                mk__mq_destroy(&c[j]);
+            free(c);
+        }
+        free(d);
+    }
     mk__registry_fini(&ipc->queues);
-    mk__hmap_fini(&ipc->mboxes);
+    pthread_mutex_destroy(&ipc->grow);
     pthread_rwlock_destroy(&ipc->lock);
+    free(ipc->mb);
     free(ipc);
     k->ipc = NULL;
 }
 
-/* Look up pid's mailbox and take a reference; NULL for pid 0, an unknown
- * pid or one whose process is being destroyed. */
-static struct mk__mq *mk__mbox_get(mk_t *k, mk_pid_t pid)
+bool mk__mbox_alive(mk_t *k, mk_pid_t pid)
 {
-    if (pid == MK_PID_KERNEL || pid > MK_PID_MAX)
-        return NULL;
-    struct mk__ipc *ipc = k->ipc;
-    pthread_rwlock_rdlock(&ipc->lock);
-    struct mk__mq *q = mk__hmap_get(&ipc->mboxes, pid);
-    if (q != NULL)
-        mk__mq_ref(q);
-    pthread_rwlock_unlock(&ipc->lock);
-    return q;
+    struct mk__mq *q = mk__mbox_slot(k->ipc, pid);
+    if (q == NULL)
+        return false;
+    pthread_mutex_lock(&q->lock);
+    bool alive = !q->dead;
+    pthread_mutex_unlock(&q->lock);
+    return alive;
 }
 
 int mk_mbox_send(mk_t *k, mk_pid_t to, uint32_t tag, const void *data, size_t len,
@@ -130,15 +214,14 @@ int mk_mbox_send(mk_t *k, mk_pid_t to, uint32_t tag, const void *data, size_t le
     MK__SCHED_ENTER(k);
     if (data == NULL && len > 0)
         return MK_EINVAL;
-    struct mk__mq *q = mk__mbox_get(k, to);
+    struct mk__mq *q = mk__mbox_slot(k->ipc, to);
     if (q == NULL)
         return MK_ENOENT;
     int rc = MK_EMSGSIZE;
-    if (len <= q->msg_max) {
-        struct mk__msg *m = mk__msg_new(tag, data, len);
-        rc = m == NULL ? MK_ENOMEM : mk__mq_send(k, q, m, timeout_ticks);
-    }
-    mk__mq_unref(q);
+    if (len <= q->msg_max)
+        rc = mk__mq_send(k, q, tag, data, len, timeout_ticks, MK_ENOENT);
+    else if (mk__mbox_alive(k, to) == false)
+        rc = MK_ENOENT; /* an unknown pid wins over a size error, as before */
     if (rc == 0)
         mk__trace_self(k, MK_EV_MSG_SEND, to, len);
     return rc;
@@ -151,12 +234,11 @@ int mk_mbox_recv(mk_t *k, mk_pid_t pid, uint32_t *tag, void *buf, size_t cap, si
     MK__SCHED_ENTER(k);
     if (buf == NULL && cap > 0)
         return MK_EINVAL;
-    struct mk__mq *q = mk__mbox_get(k, pid);
+    struct mk__mq *q = mk__mbox_slot(k->ipc, pid);
     if (q == NULL)
         return MK_ENOENT;
     size_t got = 0;
-    int rc = mk__mq_recv(k, q, pid, tag, buf, cap, &got, timeout_ticks);
-    mk__mq_unref(q);
+    int rc = mk__mq_recv(k, q, pid, tag, buf, cap, &got, timeout_ticks, MK_ENOENT);
     if (rc == 0) {
         mk__trace_self(k, MK_EV_MSG_RECV, pid, got);
         if (len != NULL)
@@ -169,11 +251,10 @@ int mk_mbox_peek(mk_t *k, mk_pid_t pid, uint32_t *tag, size_t *len)
 {
     MK__CHECK(k);
     MK__SCHED_ENTER(k);
-    struct mk__mq *q = mk__mbox_get(k, pid);
+    struct mk__mq *q = mk__mbox_slot(k->ipc, pid);
     if (q == NULL)
         return MK_ENOENT;
     int rc = mk__mq_peek(q, pid, tag, len);
-    mk__mq_unref(q);
     return rc == MK_EBADH ? MK_ENOENT : rc;
 }
 
@@ -183,11 +264,10 @@ int mk_mbox_count(mk_t *k, mk_pid_t pid, uint32_t *count)
     MK__SCHED_ENTER(k);
     if (count == NULL)
         return MK_EINVAL;
-    struct mk__mq *q = mk__mbox_get(k, pid);
+    struct mk__mq *q = mk__mbox_slot(k->ipc, pid);
     if (q == NULL)
         return MK_ENOENT;
     int rc = mk__mq_count(q, pid, count);
-    mk__mq_unref(q);
     return rc == MK_EBADH ? MK_ENOENT : rc;
 }
 
@@ -195,12 +275,10 @@ int mk_mbox_set_capacity(mk_t *k, mk_pid_t pid, uint32_t max_messages)
 {
     MK__CHECK(k);
     MK__SCHED_ENTER(k);
-    struct mk__mq *q = mk__mbox_get(k, pid);
+    struct mk__mq *q = mk__mbox_slot(k->ipc, pid);
     if (q == NULL)
         return MK_ENOENT;
-    int rc = MK_ERANGE;
-    if (max_messages != 0 && max_messages <= MK_QUEUE_CAPACITY_MAX)
-        rc = mk__mq_set_capacity(k, q, max_messages);
-    mk__mq_unref(q);
-    return rc;
+    if (max_messages == 0 || max_messages > MK_QUEUE_CAPACITY_MAX)
+        return mk__mbox_alive(k, pid) ? MK_ERANGE : MK_ENOENT;
+    return mk__mq_set_capacity(k, q, max_messages);
 }

@@ -1,28 +1,40 @@
 /*
  * mq.c - the bounded message queue object behind mailboxes and named queues.
  *
- * Sits on core only (cond/deadline helpers). Callers (mbox.c, queue.c) look
- * the object up, hold a reference across the call, and pass it here; this
- * file never touches the ipc maps.
+ * Sits on core only (cond/deadline helpers) and the proc wait queues.
+ * Callers (mbox.c, queue.c) find the object and pass it here; this file
+ * never touches the ipc maps.
  *
- * Storage is a ring of message pointers indexed by a 64-bit sequence number
- * (slot[seq % cap]); see struct mk__mq in ipc_int.h. A work queue is the
- * classic bounded buffer (producer/consumer with two condition variables,
- * as in OSTEP ch. 30 "Condition Variables"); a pub/sub queue keeps one copy
- * of each message and a cursor per subscriber, the way a log-structured
- * broker does (Kafka's per-consumer offsets over one log), and releases a
- * message once its reader count reaches zero. The slowest subscriber
- * therefore sets the back-pressure: nothing is dropped.
+ * Storage is a ring of fixed-size slots indexed by a 64-bit sequence
+ * number (slot seq & rmask; see struct mk__mq in ipc_int.h). A message is
+ * copied into its slot on send and out of it on receive, so the common
+ * case allocates nothing: the ring starts as the array embedded in the
+ * object and only grows (doubling, up to the capacity) when more messages
+ * are queued than fit. Messages longer than a slot's payload (MK__SLOT_
+ * INLINE_MAX, or msg_max when smaller) keep a malloc'd copy: the slot
+ * holds the pointer. This is the bounded buffer of OSTEP ch. 30
+ * ("Condition Variables") with the producer/consumer buffer holding the
+ * bytes themselves, as a pipe's ring does, instead of pointers to
+ * allocated messages. A pub/sub queue keeps one copy of each message and
+ * a cursor per subscriber, the way a log-structured broker does (Kafka's
+ * per-consumer offsets over one log), and releases a message once its
+ * reader count reaches zero. The slowest subscriber therefore sets the
+ * back-pressure: nothing is dropped.
  *
- * Locking: q->lock guards every field except refs (atomic). Waits use the
- * generic wait queues of proc/sched.h (a body is suspended and the next
- * process runs, with a timeout in virtual ticks; a host thread sleeps on a
- * condvar with a wall-time deadline): receivers in q->rwq, senders blocked
- * by a full queue in q->swq. A waiter re-checks its condition after every
- * wake-up, including a timeout, so a wake-up consumed by a waiter whose
- * wait timed out at the same moment is never lost: that waiter takes the
- * message (or the room) itself. Repeated waits use what is left of the
- * timeout (mk__mq_left).
+ * Locking: q->lock guards every field except ro.refs (atomic). Waits use
+ * the generic wait queues of proc/sched.h (a body is suspended and the
+ * next process runs, with a timeout in virtual ticks; a host thread sleeps
+ * on a condvar with a wall-time deadline): receivers in q->rwq, senders
+ * blocked by a full queue in q->swq. Wakers look at the wait queue first
+ * (mk__wq_empty) so a send or receive nobody waits for costs no call into
+ * the scheduler. A work-queue receiver only waits on an empty queue, so a
+ * send wakes at most one receiver, and only when the queue goes from
+ * empty to non-empty while someone waits: a fast producer's later sends
+ * find the wait queue empty and wake nobody (natural batching). A waiter
+ * re-checks its condition after every wake-up, including a timeout, so a
+ * wake-up consumed by a waiter whose wait timed out at the same moment is
+ * never lost: that waiter takes the message (or the room) itself.
+ * Repeated waits use what is left of the timeout (mk__mq_left).
  */
 #include "ipc_int.h"
 #include "../proc/sched.h"
@@ -30,14 +42,71 @@
 #include <stdlib.h>
 #include <string.h>
 
+static inline struct mk__slot *mk__mq_slot(const struct mk__mq *q, uint64_t seq)
+{
+    return (struct mk__slot *)(void *)(q->ring + (size_t)(seq & q->rmask) * q->stride);
+}
+
+static inline void *mk__slot_heap(const struct mk__slot *s)
+{
+    void *p;
+    memcpy(&p, s->data, sizeof p);
+    return p;
+}
+
+static inline const void *mk__slot_bytes(const struct mk__slot *s)
+{
+    return s->heap ? mk__slot_heap(s) : (const void *)s->data;
+}
+
+static void mk__slot_clear(struct mk__slot *s)
+{
+    if (s->heap) {
+        free(mk__slot_heap(s));
+        s->heap = 0;
+    }
+}
+
+/* Free every queued message's heap copy and the heap ring; empty. */
+static void mk__mq_drop(struct mk__mq *q)
+{
+    for (uint64_t s = q->base; s < q->tail; s++)
+        mk__slot_clear(mk__mq_slot(q, s));
+    if (q->ring != q->first)
+        free(q->ring);
+    q->ring = q->first;
+    q->rmask = 0;
+    while ((q->rmask + 1) * 2 * q->stride <= MK__MQ_FIRST)
+        q->rmask = q->rmask * 2 + 1;
+    q->base = q->tail = 0;
+}
+
+int mk__mq_init(struct mk__mq *q, uint32_t mode, uint32_t cap, uint32_t msg_max)
+{
+    if (pthread_mutex_init(&q->lock, NULL) != 0)
+        return MK_ENOMEM;
+    mk__wq_init(&q->rwq, MK__H_QUEUE, 0);
+    mk__wq_init(&q->swq, MK__H_QUEUE, 0);
+    q->mode = mode;
+    q->cap = cap;
+    q->msg_max = msg_max;
+    uint32_t inl = msg_max < MK__SLOT_INLINE_MAX ? msg_max : MK__SLOT_INLINE_MAX;
+    inl = (inl + 7u) & ~7u;
+    if (inl < sizeof(void *))
+        inl = sizeof(void *);
+    q->inl = inl;
+    q->stride = (uint32_t)sizeof(struct mk__slot) + inl;
+    q->ring = q->first;
+    q->subs = NULL;
+    q->nsubs = q->subcap = 0;
+    mk__mq_drop(q); /* sizes the embedded ring */
+    return 0;
+}
+
 static void mk__mq_free(struct mk__robj *o)
 {
-    struct mk__mq *q = (struct mk__mq *)o;
-    for (uint64_t s = q->base; s < q->tail; s++)
-        free(q->slot[s % q->cap]);
-    free(q->slot);
-    free(q->subs);
-    pthread_mutex_destroy(&q->lock);
+    struct mk__mq *q = mk__mq_of(o);
+    mk__mq_destroy(q);
     free(q);
 }
 
@@ -46,23 +115,20 @@ struct mk__mq *mk__mq_new(uint32_t mode, uint32_t cap, uint32_t msg_max)
     struct mk__mq *q = calloc(1, sizeof *q);
     if (q == NULL)
         return NULL;
-    q->slot = calloc(cap, sizeof *q->slot);
-    if (q->slot == NULL)
-        goto fail_q;
-    if (pthread_mutex_init(&q->lock, NULL) != 0)
-        goto fail_slot;
-    mk__wq_init(&q->rwq, MK__H_QUEUE, 0);
-    mk__wq_init(&q->swq, MK__H_QUEUE, 0);
+    if (mk__mq_init(q, mode, cap, msg_max) != 0) {
+        free(q);
+        return NULL;
+    }
     mk__robj_init(&q->ro, mk__mq_free);
-    q->mode = mode;
-    q->cap = cap;
-    q->msg_max = msg_max;
     return q;
-fail_slot:
-    free(q->slot);
-fail_q:
-    free(q);
-    return NULL;
+}
+
+void mk__mq_destroy(struct mk__mq *q)
+{
+    mk__mq_drop(q);
+    free(q->subs);
+    q->subs = NULL;
+    pthread_mutex_destroy(&q->lock);
 }
 
 void mk__mq_ref(struct mk__mq *q)
@@ -75,13 +141,24 @@ void mk__mq_unref(struct mk__mq *q)
     mk__robj_unref(&q->ro);
 }
 
-void mk__mq_kill(mk_t *k, struct mk__mq *q)
+void mk__mq_kill(mk_t *k, struct mk__mq *q, bool drop)
 {
     pthread_mutex_lock(&q->lock);
     q->dead = true;
     mk__wq_wake_all(k, &q->rwq, MK_EDESTROYED);
     mk__wq_wake_all(k, &q->swq, MK_EDESTROYED);
+    if (drop) {
+        mk__mq_drop(q);
+        q->nsubs = 0;
+    }
     pthread_mutex_unlock(&q->lock);
+}
+
+void mk__mq_revive(struct mk__mq *q, uint32_t cap)
+{
+    mk__mq_drop(q);
+    q->cap = cap;
+    q->dead = false;
 }
 
 /* What is left of a timeout set at `start` (virtual ticks for a body, wall
@@ -116,17 +193,21 @@ static uint64_t mk__mq_left(mk_t *k, const struct mk__mq_dl *d)
     return used >= d->timeout ? 0 : d->timeout - used;
 }
 
-struct mk__msg *mk__msg_new(uint32_t tag, const void *data, size_t len)
+/* Double the ring (lock held; the caller checked that it is full and that
+ * cap allows more). Messages keep their sequence numbers. */
+static int mk__mq_grow(struct mk__mq *q)
 {
-    struct mk__msg *m = malloc(sizeof *m + len);
-    if (m == NULL)
-        return NULL;
-    m->tag = tag;
-    m->readers = 1;
-    m->len = len;
-    if (len > 0)
-        memcpy(m->data, data, len);
-    return m;
+    size_t n = ((size_t)q->rmask + 1) * 2;
+    unsigned char *r = malloc(n * q->stride);
+    if (r == NULL)
+        return MK_ENOMEM;
+    for (uint64_t s = q->base; s < q->tail; s++)
+        memcpy(r + (size_t)(s & (n - 1)) * q->stride, mk__mq_slot(q, s), q->stride);
+    if (q->ring != q->first)
+        free(q->ring);
+    q->ring = r;
+    q->rmask = (uint32_t)(n - 1);
+    return 0;
 }
 
 /* ---- subscribers (lock held) ------------------------------------------ */
@@ -139,17 +220,19 @@ static struct mk__sub *mk__mq_find_sub(struct mk__mq *q, mk_pid_t pid)
     return NULL;
 }
 
-/* Free every message at the front that no subscriber still needs; wake
+/* Release every message at the front that no subscriber still needs; wake
  * senders if room appeared. */
 static void mk__mq_release_front(mk_t *k, struct mk__mq *q)
 {
     uint64_t old = q->base;
-    while (q->base < q->tail && q->slot[q->base % q->cap]->readers == 0) {
-        free(q->slot[q->base % q->cap]);
-        q->slot[q->base % q->cap] = NULL;
+    while (q->base < q->tail) {
+        struct mk__slot *s = mk__mq_slot(q, q->base);
+        if (s->readers != 0)
+            break;
+        mk__slot_clear(s);
         q->base++;
     }
-    if (q->base != old)
+    if (q->base != old && !mk__wq_empty(&q->swq))
         mk__wq_wake_all(k, &q->swq, 0);
 }
 
@@ -192,7 +275,7 @@ int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, mk_pid_t pid)
     }
     /* Its unread messages no longer wait for it. */
     for (uint64_t seq = s->next; seq < q->tail; seq++)
-        q->slot[seq % q->cap]->readers--;
+        mk__mq_slot(q, seq)->readers--;
     *s = q->subs[--q->nsubs];
     mk__mq_release_front(k, q);
     /* A waiter receiving for pid finds its subscription gone. */
@@ -203,32 +286,56 @@ int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, mk_pid_t pid)
 
 /* ---- send / receive ----------------------------------------------------- */
 
-int mk__mq_send(mk_t *k, struct mk__mq *q, struct mk__msg *m, uint64_t timeout_ticks)
+int mk__mq_send(mk_t *k, struct mk__mq *q, uint32_t tag, const void *data, size_t len,
+                uint64_t timeout_ticks, int gone)
 {
     struct mk__mq_dl dl;
     bool timed_out = false, started = false;
+    void *copy = NULL;
     int rc;
+    if (len > q->inl) {
+        /* Longer than a slot: copy outside the lock (inl is immutable). */
+        copy = malloc(len);
+        if (copy == NULL)
+            return MK_ENOMEM;
+        memcpy(copy, data, len);
+    }
     pthread_mutex_lock(&q->lock);
     for (;;) {
         if (q->dead) {
-            rc = MK_EDESTROYED;
+            rc = started ? MK_EDESTROYED : gone;
             break;
         }
         if (q->mode == MK_QUEUE_PUBSUB && q->nsubs == 0) {
             rc = 0; /* nobody subscribed: delivered to every (no) subscriber */
-            free(m);
-            m = NULL;
             break;
         }
-        if (q->tail - q->base < q->cap) {
-            m->readers = q->mode == MK_QUEUE_PUBSUB ? q->nsubs : 1;
-            q->slot[q->tail % q->cap] = m;
+        uint64_t n = q->tail - q->base;
+        if (n < q->cap) {
+            if (n > q->rmask && (rc = mk__mq_grow(q)) != 0)
+                break;
+            struct mk__slot *s = mk__mq_slot(q, q->tail);
+            s->tag = tag;
+            s->len = (uint32_t)len;
+            if (copy != NULL) {
+                s->heap = 1;
+                memcpy(s->data, &copy, sizeof copy);
+                copy = NULL;
+            } else {
+                s->heap = 0;
+                if (len > 0)
+                    memcpy(s->data, data, len);
+            }
             q->tail++;
-            m = NULL;
-            if (q->mode == MK_QUEUE_PUBSUB)
-                mk__wq_wake_all(k, &q->rwq, 0); /* every subscriber */
-            else
-                mk__wq_wake_one(k, &q->rwq, 0); /* one receiver */
+            if (q->mode == MK_QUEUE_PUBSUB) {
+                s->readers = q->nsubs;
+                if (!mk__wq_empty(&q->rwq))
+                    mk__wq_wake_all(k, &q->rwq, 0); /* every subscriber */
+            } else {
+                s->readers = 1;
+                if (!mk__wq_empty(&q->rwq))
+                    mk__wq_wake_one(k, &q->rwq, 0); /* one receiver */
+            }
             rc = 0;
             break;
         }
@@ -252,12 +359,12 @@ int mk__mq_send(mk_t *k, struct mk__mq *q, struct mk__msg *m, uint64_t timeout_t
             rc = w;
             break;
         } else if (w == MK_EDESTROYED && !q->dead) {
-            rc = w; /* the calling body was killed */
+            rc = w; /* the calling body was killed (or the mailbox reborn) */
             break;
         }
     }
     pthread_mutex_unlock(&q->lock);
-    free(m); /* still ours when it was not queued */
+    free(copy); /* still ours when it was not queued */
     return rc;
 }
 
@@ -284,16 +391,17 @@ static int mk__mq_next(struct mk__mq *q, mk_pid_t pid, uint64_t *seqp, struct mk
 }
 
 int mk__mq_recv(mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, void *buf,
-                size_t cap, size_t *len, uint64_t timeout_ticks)
+                size_t cap, size_t *len, uint64_t timeout_ticks, int gone)
 {
     struct mk__mq_dl dl;
     bool timed_out = false, started = false, waited = false;
-    struct mk__msg *taken = NULL;
+    void *taken = NULL;
+    size_t taken_len = 0;
     int rc;
     pthread_mutex_lock(&q->lock);
     for (;;) {
         if (q->dead) {
-            rc = MK_EDESTROYED;
+            rc = waited ? MK_EDESTROYED : gone;
             break;
         }
         uint64_t seq = 0;
@@ -302,31 +410,38 @@ int mk__mq_recv(mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, void *bu
         if (rc == MK_EPERM && waited)
             rc = MK_EDESTROYED; /* unsubscribed (or process destroyed) meanwhile */
         if (rc == 0) {
-            struct mk__msg *m = q->slot[seq % q->cap];
-            if (m->len > cap) {
+            struct mk__slot *s = mk__mq_slot(q, seq);
+            if (s->len > cap) {
                 rc = MK_EMSGSIZE; /* stays queued */
                 /* We may have taken the one wake-up meant for this message:
                  * pass it on to a receiver with a larger buffer. */
-                if (q->mode != MK_QUEUE_PUBSUB)
+                if (q->mode != MK_QUEUE_PUBSUB && !mk__wq_empty(&q->rwq))
                     mk__wq_wake_one(k, &q->rwq, 0);
                 break;
             }
+            if (tag != NULL)
+                *tag = s->tag;
+            if (len != NULL)
+                *len = s->len;
             if (sub == NULL) {
-                /* Work queue: take the pointer, copy outside the lock. */
-                q->slot[seq % q->cap] = NULL;
+                /* Work queue: copy a slot's bytes now; take a heap copy's
+                 * pointer and copy it outside the lock. */
+                if (s->heap) {
+                    taken = mk__slot_heap(s);
+                    taken_len = s->len;
+                    s->heap = 0;
+                } else if (s->len > 0) {
+                    memcpy(buf, s->data, s->len);
+                }
                 q->base++;
-                taken = m;
-                mk__wq_wake_one(k, &q->swq, 0);
+                if (!mk__wq_empty(&q->swq))
+                    mk__wq_wake_one(k, &q->swq, 0);
             } else {
                 /* Pub/sub: the message is shared; copy it here. */
-                if (m->len > 0)
-                    memcpy(buf, m->data, m->len);
-                if (tag != NULL)
-                    *tag = m->tag;
-                if (len != NULL)
-                    *len = m->len;
+                if (s->len > 0)
+                    memcpy(buf, mk__slot_bytes(s), s->len);
                 sub->next++;
-                m->readers--;
+                s->readers--;
                 mk__mq_release_front(k, q);
             }
             break;
@@ -349,18 +464,13 @@ int mk__mq_recv(mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, void *bu
         if (w == MK_ETIMEDOUT) {
             timed_out = true;
         } else if (w != 0 && !(w == MK_EDESTROYED && q->dead)) {
-            rc = w; /* killed body, or no memory for a host wait */
+            rc = w; /* killed body, mailbox reborn, or no memory for a host wait */
             break;
         }
     }
     pthread_mutex_unlock(&q->lock);
     if (taken != NULL) {
-        if (taken->len > 0)
-            memcpy(buf, taken->data, taken->len);
-        if (tag != NULL)
-            *tag = taken->tag;
-        if (len != NULL)
-            *len = taken->len;
+        memcpy(buf, taken, taken_len);
         free(taken);
     }
     return rc;
@@ -373,11 +483,11 @@ int mk__mq_peek(struct mk__mq *q, mk_pid_t pid, uint32_t *tag, size_t *len)
     struct mk__sub *sub;
     int rc = q->dead ? MK_EBADH : mk__mq_next(q, pid, &seq, &sub);
     if (rc == 0) {
-        const struct mk__msg *m = q->slot[seq % q->cap];
+        const struct mk__slot *s = mk__mq_slot(q, seq);
         if (tag != NULL)
-            *tag = m->tag;
+            *tag = s->tag;
         if (len != NULL)
-            *len = m->len;
+            *len = s->len;
     }
     pthread_mutex_unlock(&q->lock);
     return rc;
@@ -413,19 +523,11 @@ int mk__mq_set_capacity(mk_t *k, struct mk__mq *q, uint32_t cap)
         pthread_mutex_unlock(&q->lock);
         return MK_EBUSY;
     }
-    struct mk__msg **ns = calloc(cap, sizeof *ns);
-    if (ns == NULL) {
-        pthread_mutex_unlock(&q->lock);
-        return MK_ENOMEM;
-    }
-    /* Re-home by sequence number: slot[s % cap] keeps working unchanged. */
-    for (uint64_t s = q->base; s < q->tail; s++)
-        ns[s % cap] = q->slot[s % q->cap];
-    free(q->slot);
-    q->slot = ns;
+    /* The ring is sized lazily by send (mk__mq_grow); a smaller capacity
+     * keeps a larger ring, which only means room is never short. */
     bool grew = cap > q->cap;
     q->cap = cap;
-    if (grew)
+    if (grew && !mk__wq_empty(&q->swq))
         mk__wq_wake_all(k, &q->swq, 0);
     pthread_mutex_unlock(&q->lock);
     return 0;

@@ -30,7 +30,8 @@ void mk_queue_attr_init(mk_queue_attr_t *a)
 /* Resolve a handle and take a reference; NULL if stale or forged. */
 static struct mk__mq *mk__queue_get(mk_t *k, mk_queue_t h)
 {
-    return (struct mk__mq *)mk__registry_get(&k->ipc->queues, h);
+    struct mk__robj *o = mk__registry_get(&k->ipc->queues, h);
+    return o == NULL ? NULL : mk__mq_of(o);
 }
 
 /* pid 0 is host code; any other pid must be a live process. */
@@ -98,10 +99,11 @@ int mk_queue_delete(mk_t *k, mk_queue_t h)
 {
     MK__CHECK(k);
     MK__SCHED_ENTER(k);
-    struct mk__mq *q = (struct mk__mq *)mk__registry_remove(&k->ipc->queues, h);
-    if (q == NULL)
+    struct mk__robj *o = mk__registry_remove(&k->ipc->queues, h);
+    if (o == NULL)
         return MK_EBADH;
-    mk__mq_kill(k, q);
+    struct mk__mq *q = mk__mq_of(o);
+    mk__mq_kill(k, q, false);
     mk__mq_unref(q); /* the registry's reference */
     return 0;
 }
@@ -117,10 +119,8 @@ int mk_queue_send(mk_t *k, mk_queue_t h, uint32_t tag, const void *data, size_t 
     if (q == NULL)
         return MK_EBADH;
     int rc = MK_EMSGSIZE;
-    if (len <= q->msg_max) {
-        struct mk__msg *m = mk__msg_new(tag, data, len);
-        rc = m == NULL ? MK_ENOMEM : mk__mq_send(k, q, m, timeout_ticks);
-    }
+    if (len <= q->msg_max)
+        rc = mk__mq_send(k, q, tag, data, len, timeout_ticks, MK_EDESTROYED);
     mk__mq_unref(q);
     if (rc == 0)
         mk__trace_self(k, MK_EV_MSG_SEND, h, len);
@@ -140,7 +140,7 @@ int mk_queue_recv(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *tag, void *buf,
     int rc = mk__queue_pid_check(k, pid);
     size_t got = 0;
     if (rc == 0)
-        rc = mk__mq_recv(k, q, pid, tag, buf, cap, &got, timeout_ticks);
+        rc = mk__mq_recv(k, q, pid, tag, buf, cap, &got, timeout_ticks, MK_EDESTROYED);
     mk__mq_unref(q);
     if (rc == 0) {
         mk__trace_self(k, MK_EV_MSG_RECV, h, got);
@@ -194,8 +194,7 @@ int mk_queue_subscribe(mk_t *k, mk_queue_t h, mk_pid_t pid)
     else if (q->mode != MK_QUEUE_PUBSUB)
         rc = MK_ENOTSUP;
     else if (pid != MK_PID_KERNEL &&
-             (pid > MK_PID_MAX || mk__hmap_get(&ipc->mboxes, pid) == NULL ||
-              mk__proc_alive(k, pid) != 0))
+             (pid > MK_PID_MAX || !mk__mbox_alive(k, pid) || mk__proc_alive(k, pid) != 0))
         rc = MK_ENOENT;
     else
         rc = mk__mq_subscribe(q, pid);

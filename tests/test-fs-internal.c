@@ -748,6 +748,219 @@ START_TEST(fsck_refuses_bad_input)
 }
 END_TEST
 
+/* ---- the directory name index (dxtree.c / dxcheck.c) ------------------ */
+
+#define DXN 1500 /* names: a two-level index in 1 KiB blocks */
+
+/* A 1 KiB-block image with directory /d of DXN empty files; unmounted. */
+static mk_dev_t dx_image(mk_t *k, const char *name)
+{
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_create_ram(k, name, 1024, 4096, &d), 0);
+    mk_mkfs_opts_t o;
+    mk_mkfs_opts_init(&o);
+    o.inodes = DXN + 64;
+    ck_assert_int_eq(mk_fs_mkfs(k, d, &o), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    ck_assert_int_eq(mk_vfs_mkdir(k, "/d"), 0);
+    for (int i = 0; i < DXN; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "/d/q%04d", i);
+        mk_fd_t fd;
+        ck_assert_int_eq(mk_vfs_open(k, MK_PID_KERNEL, p, MK_O_WRONLY | MK_O_CREAT, &fd), 0);
+        ck_assert_int_eq(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+    }
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    lib_fsck_clean(k, d);
+    return d;
+}
+
+/* First data block of the file system on d (the journal's copies of
+ * index nodes lie before it). */
+static uint64_t dx_data_start(mk_t *k, mk_dev_t d)
+{
+    uint8_t raw[MK__FS_SB_SIZE];
+    ck_assert_int_eq(mk_blk_read(k, d, 0, 0, raw, sizeof raw), 0);
+    struct mk__sb sb;
+    mk__sb_decode(raw, &sb);
+    return sb.data_start;
+}
+
+/* Device blocks holding index nodes of `level` (-1: any). */
+static int dx_nodes(mk_t *k, mk_dev_t d, int level, uint64_t *out, int cap)
+{
+    uint8_t b[16];
+    int n = 0;
+    for (uint64_t bno = dx_data_start(k, d); bno < 4096 && n < cap; bno++) {
+        ck_assert_int_eq(mk_blk_read(k, d, bno, 0, b, sizeof b), 0);
+        if (mk__le32(b) == 0 && mk__le32(b + 4) == MK__FS_DXN_MAGIC &&
+            (level < 0 || b[8] == level))
+            out[n++] = bno;
+    }
+    return n;
+}
+
+/* The device block holding /d's ".." entry with the index header. */
+static uint64_t dx_header_block(mk_t *k, mk_dev_t d)
+{
+    uint8_t e[MK__FS_DIRENT_SIZE];
+    for (uint64_t bno = dx_data_start(k, d); bno < 4096; bno++) {
+        ck_assert_int_eq(mk_blk_read(k, d, bno, MK__FS_DIRENT_SIZE, e, sizeof e), 0);
+        if (e[4] == 2 && e[5] == '.' && e[6] == '.' &&
+            mk__le32(e + MK__FS_DXH_OFF) == MK__FS_DXH_MAGIC)
+            return bno;
+    }
+    ck_abort_msg("no index header");
+    return 0;
+}
+
+/* fsck finds the damage (bad_dirs), a repair rebuilds the index, then
+ * both checkers are satisfied and every name is found again. */
+static void dx_expect_repair(mk_t *k, mk_dev_t d)
+{
+    mk_fsck_report_t r;
+    r.size = sizeof r;
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &r), 0);
+    ck_assert_uint_ge(r.problems, 1);
+    ck_assert_uint_ge(r.bad_dirs, 1);
+    ck_assert_uint_eq(r.repaired, 0);
+    ck_assert_int_eq(mk_fs_fsck(k, d, MK_FSCK_REPAIR, &r), 0);
+    ck_assert_uint_ge(r.repaired, 1);
+    lib_fsck_clean(k, d);
+    uint64_t nodes[64];
+    ck_assert_int_ge(dx_nodes(k, d, 1, nodes, 64), 1); /* indexed again */
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    for (int i = 0; i < DXN; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "/d/q%04d", i);
+        mk_stat_t st;
+        st.size = sizeof st;
+        ck_assert_int_eq(mk_vfs_stat(k, p, &st), 0);
+    }
+    ck_assert_int_eq(mk_vfs_stat(k, "/d/q9999", &(mk_stat_t){.size = sizeof(mk_stat_t)}),
+                     MK_ENOENT);
+    /* And it takes changes: a name goes and comes back. */
+    ck_assert_int_eq(mk_vfs_unlink(k, "/d/q0007"), 0);
+    ck_assert_int_eq(mk_vfs_stat(k, "/d/q0007", &(mk_stat_t){.size = sizeof(mk_stat_t)}),
+                     MK_ENOENT);
+    mk_fd_t fd;
+    ck_assert_int_eq(mk_vfs_open(k, MK_PID_KERNEL, "/d/q0007", MK_O_WRONLY | MK_O_CREAT, &fd),
+                     0);
+    ck_assert_int_eq(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    lib_fsck_clean(k, d);
+}
+
+START_TEST(fsck_repairs_dir_index_order)
+{
+    mk_t *k = new_kernel();
+    mk_dev_t d = dx_image(k, "dx1");
+    uint64_t leaf[64];
+    ck_assert_int_ge(dx_nodes(k, d, 0, leaf, 64), 2);
+    uint8_t b[8];
+    ck_assert_int_eq(mk_blk_read(k, d, leaf[0], MK__FS_DIRENT_SIZE + 4, b, 8), 0);
+    mk__put32(b, ~mk__le32(b)); /* first pair's hash: out of order / wrong */
+    ck_assert_int_eq(mk_blk_write(k, d, leaf[0], MK__FS_DIRENT_SIZE + 4, b, 8), 0);
+    dx_expect_repair(k, d);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+START_TEST(fsck_repairs_dir_index_pointers_and_header)
+{
+    mk_t *k = new_kernel();
+    mk_dev_t d = dx_image(k, "dx2");
+    /* A child pointer out of range. */
+    uint64_t root[4];
+    ck_assert_int_eq(dx_nodes(k, d, 1, root, 4), 1);
+    uint8_t b[8];
+    ck_assert_int_eq(mk_blk_read(k, d, root[0], MK__FS_DIRENT_SIZE + 4, b, 8), 0);
+    mk__put32(b + 4, 0x7ffffff0u);
+    ck_assert_int_eq(mk_blk_write(k, d, root[0], MK__FS_DIRENT_SIZE + 4, b, 8), 0);
+    /* Looking up through it fails cleanly, it does not crash. */
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    for (int i = 0; i < 50; i++) {
+        char p[32];
+        snprintf(p, sizeof p, "/d/q%04d", i * 29);
+        mk_stat_t st;
+        st.size = sizeof st;
+        int rc = mk_vfs_stat(k, p, &st);
+        ck_assert(rc == 0 || rc == MK_ECORRUPT);
+    }
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    dx_expect_repair(k, d);
+
+    /* The header wiped: a directory of many blocks without an index. */
+    uint64_t h = dx_header_block(k, d);
+    uint8_t z[4] = {0};
+    ck_assert_int_eq(mk_blk_write(k, d, h, MK__FS_DIRENT_SIZE + MK__FS_DXH_OFF, z, 4), 0);
+    /* Still usable (scanned) before the repair. */
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    ck_assert_int_eq(mk_vfs_stat(k, "/d/q0100", &(mk_stat_t){.size = sizeof(mk_stat_t)}), 0);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    dx_expect_repair(k, d);
+
+    /* An index with its valid flag off (an interrupted rebuild). */
+    h = dx_header_block(k, d);
+    uint8_t f = 0;
+    ck_assert_int_eq(mk_blk_write(k, d, h, MK__FS_DIRENT_SIZE + MK__FS_DXH_OFF + 4, &f, 1), 0);
+    dx_expect_repair(k, d);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+START_TEST(fsck_survives_garbage_dir_index)
+{
+    /* Random bytes in the index nodes (never in bytes 0..3 of a record,
+     * which would make entries of them): lookups and fsck must neither
+     * crash nor hang, and a repair brings back every name. */
+    mk_t *k = new_kernel();
+    mk_dev_t d = dx_image(k, "dx3");
+    uint32_t seed = 99;
+    int found = 0;
+    for (int round = 0; round < 6; round++) {
+        uint64_t nodes[64];
+        int n = dx_nodes(k, d, -1, nodes, 64);
+        ck_assert_int_ge(n, 2);
+        for (int j = 0; j < 24; j++) {
+            seed = seed * 1103515245u + 12345u;
+            uint64_t bno = nodes[(seed >> 8) % (uint32_t)n];
+            seed = seed * 1103515245u + 12345u;
+            uint32_t rec = (seed >> 8) % 16, off = 4 + (seed >> 20) % 60;
+            uint8_t v = (uint8_t)(seed >> 3);
+            if (round % 2 == 1)
+                v = (uint8_t)(j & 1 ? 0xff : 0x00); /* extremes: counts, levels */
+            ck_assert_int_eq(mk_blk_write(k, d, bno, rec * 64 + off, &v, 1), 0);
+        }
+        ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+        for (int i = 0; i < 40; i++) {
+            char p[32];
+            snprintf(p, sizeof p, "/d/q%04d", i * 37);
+            int rc = mk_vfs_stat(k, p, &(mk_stat_t){.size = sizeof(mk_stat_t)});
+            ck_assert(rc == 0 || rc == MK_ECORRUPT || rc == MK_ENOENT);
+        }
+        ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+        mk_fsck_report_t r;
+        r.size = sizeof r;
+        ck_assert_int_eq(mk_fs_fsck(k, d, 0, &r), 0);
+        if (r.problems == 0)
+            continue; /* the bytes hit only unused room */
+        found++;
+        ck_assert_int_eq(mk_fs_fsck(k, d, MK_FSCK_REPAIR, &r), 0);
+        lib_fsck_clean(k, d);
+        ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+        for (int i = 0; i < DXN; i++) {
+            char p[32];
+            snprintf(p, sizeof p, "/d/q%04d", i);
+            ck_assert_int_eq(mk_vfs_stat(k, p, &(mk_stat_t){.size = sizeof(mk_stat_t)}), 0);
+        }
+        ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    }
+    ck_assert_int_ge(found, 4);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 static Suite *fs_internal_suite(void)
 {
     Suite *s = suite_create("fs-internal");
@@ -768,6 +981,9 @@ static Suite *fs_internal_suite(void)
     tcase_add_test(tc, fsck_repairs_bad_pointer_and_block_count);
     tcase_add_test(tc, fsck_repairs_bad_dotdot);
     tcase_add_test(tc, fsck_refuses_bad_input);
+    tcase_add_test(tc, fsck_repairs_dir_index_order);
+    tcase_add_test(tc, fsck_repairs_dir_index_pointers_and_header);
+    tcase_add_test(tc, fsck_survives_garbage_dir_index);
     suite_add_tcase(s, tc);
     return s;
 }

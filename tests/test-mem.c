@@ -2,7 +2,9 @@
  * test-mem.c - public API of the mem module: the three heap kinds and their
  * exact statistics, byte integrity under random allocation, quotas,
  * violations, sharing, ownership, process destruction, a caller-supplied
- * region, concurrency, and bad input on every call.
+ * region, concurrency, per-thread caches (cross-thread free, exit, reset
+ * and destroy with cached blocks, exact quota credit, thread exit, several
+ * contexts), and bad input on every call.
  */
 #include <microkernel/mk.h>
 
@@ -1104,6 +1106,538 @@ START_TEST(recycled_records_and_recreated_pids_stay_apart)
 }
 END_TEST
 
+/* ---- per-thread caches (magazines) ------------------------------------------
+ * A block freed by the thread that allocated it is parked in that thread's
+ * cache and handed out again by its next allocation of the same size bin;
+ * quota is charged to the thread in batches (credit). None of it may show
+ * through the API: handles stay generation-checked, every error code stays
+ * the same, statistics, usage and quota decisions stay exact, and process
+ * exit, heap reset/destroy, thread exit and mk_destroy take cached blocks
+ * back. A "helper" thread runs steps on request, so each test decides
+ * exactly what sits in which thread's cache. */
+
+struct helper {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    void (*step)(struct helper *);
+    bool quit;
+    mk_t *k;
+    mk_pid_t pid;
+    mk_heap_t heap, heap2;
+    int n;
+    mk_block_t b[64];
+    uint64_t size[64];
+    int rc[64];
+};
+
+static void *helper_main(void *arg)
+{
+    struct helper *h = arg;
+    pthread_mutex_lock(&h->mu);
+    for (;;) {
+        while (h->step == NULL && !h->quit)
+            pthread_cond_wait(&h->cv, &h->mu);
+        if (h->step == NULL)
+            break;
+        void (*step)(struct helper *) = h->step;
+        pthread_mutex_unlock(&h->mu);
+        step(h);
+        pthread_mutex_lock(&h->mu);
+        h->step = NULL;
+        pthread_cond_broadcast(&h->cv);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+static void helper_start(struct helper *h, mk_t *k, mk_pid_t pid)
+{
+    memset(h, 0, sizeof *h);
+    h->k = k;
+    h->pid = pid;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    ck_assert_int_eq(pthread_create(&h->th, NULL, helper_main, h), 0);
+}
+
+static void helper_run(struct helper *h, void (*step)(struct helper *))
+{
+    pthread_mutex_lock(&h->mu);
+    h->step = step;
+    pthread_cond_broadcast(&h->cv);
+    while (h->step != NULL)
+        pthread_cond_wait(&h->cv, &h->mu);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void helper_stop(struct helper *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->quit = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+    pthread_join(h->th, NULL);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+}
+
+static uint64_t usage(mk_t *k, mk_pid_t pid)
+{
+    uint64_t used = 12345;
+    ck_assert_int_eq(mk_mem_usage(k, pid, &used, NULL), 0);
+    return used;
+}
+
+/* Helper steps: n blocks of size[i] on heap, written with a pattern. */
+static void step_alloc(struct helper *h)
+{
+    for (int i = 0; i < h->n; i++) {
+        h->rc[i] = mk_mem_alloc(h->k, h->pid, h->heap, h->size[i], &h->b[i]);
+        if (h->rc[i] == 0) {
+            uint8_t buf[512];
+            for (uint64_t j = 0; j < h->size[i] && j < sizeof buf; j++)
+                buf[j] = pat((uint64_t)i, j);
+            h->rc[i] = mk_mem_write(h->k, h->pid, h->b[i], 0, buf, h->size[i]);
+        }
+    }
+}
+
+static void step_free(struct helper *h)
+{
+    for (int i = 0; i < h->n; i++)
+        h->rc[i] = mk_mem_free(h->k, h->pid, h->b[i]);
+}
+
+/* Allocate and free each size twice: the blocks end up in the cache. */
+static void step_churn(struct helper *h)
+{
+    for (int r = 0; r < 2; r++)
+        for (int i = 0; i < h->n; i++) {
+            mk_block_t b;
+            h->rc[i] = mk_mem_alloc(h->k, h->pid, h->heap, h->size[i], &b);
+            if (h->rc[i] == 0)
+                h->rc[i] = mk_mem_free(h->k, h->pid, b);
+        }
+}
+
+static void expect_rcs(const struct helper *h, int rc)
+{
+    for (int i = 0; i < h->n; i++)
+        ck_assert_int_eq(h->rc[i], rc);
+}
+
+START_TEST(cache_keeps_handles_generation_checked)
+{
+    mk_t *k = new_ctx(0);
+    ck_assert_int_eq(mk_proc_create(k, 1, NULL), 0);
+    ck_assert_int_eq(mk_proc_create(k, 2, NULL), 0);
+    mk_heap_t fx;
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_FIXED, 65536, &fx), 0);
+    mk_block_t b1 = alloc_ok(k, 1, fx, 100);
+    uint64_t addr = info(k, b1).addr;
+    ck_assert_int_eq(mk_mem_free(k, 1, b1), 0);
+    ck_assert_int_eq(mk_mem_free(k, 1, b1), MK_EBADH);
+    /* The cached block comes back for the same size class, under a new
+     * handle; the old one stays dead for every call. */
+    mk_block_t b2 = alloc_ok(k, 1, fx, 120);
+    ck_assert_uint_ne(b2, b1);
+    ck_assert_uint_eq(info(k, b2).addr, addr);
+    ck_assert_uint_eq(info(k, b2).bytes, 120);
+    uint8_t buf[120];
+    mk_block_info_t bi = {sizeof bi, 0, 0, 0, 0, 0, 0};
+    ck_assert_int_eq(mk_mem_free(k, 1, b1), MK_EBADH);
+    ck_assert_int_eq(mk_mem_read(k, 1, b1, 0, buf, 1), MK_EBADH);
+    ck_assert_int_eq(mk_mem_write(k, 1, b1, 0, buf, 1), MK_EBADH);
+    ck_assert_int_eq(mk_mem_info(k, b1, &bi), MK_EBADH);
+    ck_assert_int_eq(mk_mem_share(k, 1, b1, 2), MK_EBADH);
+    fill(k, 1, b2, 120, 9);
+    /* Another pid may neither free nor read it; that changes nothing. */
+    uint64_t v0 = 0, v1 = 0;
+    ck_assert_int_eq(mk_mem_violations(k, 2, &v0), 0);
+    ck_assert_int_eq(mk_mem_free(k, 2, b2), MK_EPERM);
+    ck_assert_int_eq(mk_mem_read(k, 2, b2, 0, buf, 1), MK_EPERM);
+    ck_assert_int_eq(mk_mem_violations(k, 2, &v1), 0);
+    ck_assert_uint_eq(v1, v0 + 1);
+    ck_assert_int_eq(mk_mem_free(k, 99, b2), MK_ENOENT);
+    ck_assert_int_eq(mk_mem_read(k, 1, b2, 100, buf, 21), MK_EFAULT);
+    verify(k, 1, b2, 120, 9);
+    ck_assert_uint_eq(usage(k, 1), 120);
+    ck_assert_uint_eq(usage(k, 2), 0);
+    /* A shared block leaves through the slow path and withdraws the share. */
+    ck_assert_int_eq(mk_mem_share(k, 1, b2, 2), 0);
+    ck_assert_int_eq(mk_mem_read(k, 2, b2, 0, buf, 120), 0);
+    ck_assert_int_eq(mk_mem_free(k, 1, b2), 0);
+    ck_assert_int_eq(mk_mem_free(k, 1, b2), MK_EBADH);
+    ck_assert_int_eq(mk_mem_read(k, 2, b2, 0, buf, 1), MK_EBADH);
+    ck_assert_uint_eq(usage(k, 1), 0);
+    mk_heap_stats_t s = stats(k, fx);
+    ck_assert_uint_eq(s.live_blocks, 0);
+    ck_assert_uint_eq(s.allocs, 2);
+    ck_assert_uint_eq(s.frees, 2);
+    ck_assert_uint_eq(s.requested, 0);
+    ck_assert_uint_eq(s.used, 0);
+    ck_assert_uint_eq(s.high_water, 128);
+    ck_assert_int_eq(mk_heap_destroy(k, fx), 0);
+    mk_destroy(k);
+}
+END_TEST
+
+START_TEST(cache_cross_thread_free_and_read)
+{
+    mk_t *k = new_ctx(0);
+    ck_assert_int_eq(mk_proc_create(k, 1, NULL), 0);
+    mk_heap_t fx;
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_FIXED, 256 * 1024, &fx), 0);
+    mk_heap_t heaps[2] = {fx, MK_HEAP_DEFAULT};
+    for (int hi = 0; hi < 2; hi++) {
+        struct helper h;
+        helper_start(&h, k, 1);
+        h.heap = heaps[hi];
+        h.n = 48;
+        uint64_t total = 0;
+        for (int i = 0; i < h.n; i++)
+            total += h.size[i] = 16 + (uint64_t)i * 10;
+        helper_run(&h, step_churn); /* the helper's cache holds blocks now */
+        expect_rcs(&h, 0);
+        helper_run(&h, step_alloc);
+        expect_rcs(&h, 0);
+        ck_assert_uint_eq(usage(k, 1), total);
+        /* This thread reads every block and frees the even ones. */
+        for (int i = 0; i < h.n; i++) {
+            uint8_t buf[512];
+            ck_assert_int_eq(mk_mem_read(k, 1, h.b[i], 0, buf, h.size[i]), 0);
+            for (uint64_t j = 0; j < h.size[i]; j++)
+                ck_assert_uint_eq(buf[j], pat((uint64_t)i, j));
+        }
+        for (int i = 0; i < h.n; i += 2) {
+            ck_assert_int_eq(mk_mem_free(k, 1, h.b[i]), 0);
+            ck_assert_int_eq(mk_mem_free(k, 1, h.b[i]), MK_EBADH);
+            total -= h.size[i];
+        }
+        ck_assert_uint_eq(usage(k, 1), total);
+        /* The helper frees the rest, then allocates again: reuse of what
+         * this thread freed into its cache must not hand out a live block. */
+        for (int i = 1; i < h.n; i += 2)
+            h.b[i / 2] = h.b[i], h.size[i / 2] = h.size[i];
+        h.n = 24;
+        helper_run(&h, step_free);
+        expect_rcs(&h, 0);
+        ck_assert_uint_eq(usage(k, 1), 0);
+        h.n = 48;
+        for (int i = 0; i < h.n; i++)
+            h.size[i] = 16 + (uint64_t)i * 10;
+        helper_run(&h, step_alloc);
+        expect_rcs(&h, 0);
+        for (int i = 0; i < h.n; i++)
+            for (int j = i + 1; j < h.n; j++) {
+                mk_block_info_t a = info(k, h.b[i]), b = info(k, h.b[j]);
+                ck_assert(a.addr + a.bytes <= b.addr || b.addr + b.bytes <= a.addr);
+            }
+        for (int i = 0; i < h.n; i++)
+            ck_assert_int_eq(mk_mem_free(k, 1, h.b[i]), 0);
+        ck_assert_uint_eq(usage(k, 1), 0);
+        mk_heap_stats_t s = stats(k, heaps[hi]);
+        ck_assert_uint_eq(s.live_blocks, 0);
+        ck_assert_uint_eq(s.requested, 0);
+        ck_assert_uint_eq(s.used, 0);
+        ck_assert_uint_eq(s.allocs, s.frees);
+        ck_assert_uint_eq(s.allocs, 48 * 2 + 48 + 48);
+        helper_stop(&h);
+    }
+    ck_assert_int_eq(mk_heap_destroy(k, fx), 0);
+    mk_destroy(k);
+}
+END_TEST
+
+START_TEST(cache_exit_frees_blocks_cached_in_another_thread)
+{
+    mk_t *k = new_ctx(0);
+    ck_assert_int_eq(mk_proc_create(k, 2, NULL), 0);
+    ck_assert_int_eq(mk_proc_create(k, 3, NULL), 0);
+    mk_heap_t fx;
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_FIXED, 65536, &fx), 0);
+    struct helper h;
+    helper_start(&h, k, 2);
+    h.heap = fx;
+    h.n = 10;
+    for (int i = 0; i < h.n; i++)
+        h.size[i] = 20 + (uint64_t)i * 30;
+    helper_run(&h, step_churn);
+    expect_rcs(&h, 0);
+    helper_run(&h, step_alloc); /* 10 live blocks homed in the helper's cache */
+    expect_rcs(&h, 0);
+    mk_block_t mine = alloc_ok(k, 3, fx, 64); /* another pid's block survives */
+    fill(k, 3, mine, 64, 5);
+    ck_assert_uint_ne(usage(k, 2), 0);
+    ck_assert_int_eq(mk_mem_share(k, 3, mine, 2), 0);
+    ck_assert_int_eq(mk_proc_destroy(k, 2), 0);
+    for (int i = 0; i < h.n; i++) {
+        mk_block_info_t bi = {sizeof bi, 0, 0, 0, 0, 0, 0};
+        ck_assert_int_eq(mk_mem_info(k, h.b[i], &bi), MK_EBADH);
+    }
+    mk_heap_stats_t s = stats(k, fx);
+    ck_assert_uint_eq(s.live_blocks, 1);
+    ck_assert_uint_eq(s.used, 64);
+    ck_assert_uint_eq(info(k, mine).shares, 0);
+    verify(k, 3, mine, 64, 5);
+    /* The helper's cache no longer serves pid 2: every call says so. */
+    helper_run(&h, step_free);
+    expect_rcs(&h, MK_ENOENT);
+    helper_run(&h, step_alloc);
+    expect_rcs(&h, MK_ENOENT);
+    /* A new pid 2 starts from zero, on the same cache. */
+    ck_assert_int_eq(mk_proc_create(k, 2, NULL), 0);
+    ck_assert_uint_eq(usage(k, 2), 0);
+    helper_run(&h, step_alloc);
+    expect_rcs(&h, 0);
+    uint64_t total = 0;
+    for (int i = 0; i < h.n; i++)
+        total += h.size[i];
+    ck_assert_uint_eq(usage(k, 2), total);
+    ck_assert_int_eq(mk_proc_destroy(k, 2), 0);
+    ck_assert_int_eq(mk_mem_free(k, 3, mine), 0);
+    s = stats(k, fx);
+    ck_assert_uint_eq(s.used, 0);
+    ck_assert_uint_eq(s.live_blocks, 0);
+    ck_assert_uint_eq(s.requested, 0);
+    ck_assert_int_eq(mk_heap_destroy(k, fx), 0);
+    helper_stop(&h);
+    mk_destroy(k);
+}
+END_TEST
+
+static void step_alloc_on_heap2(struct helper *h)
+{
+    h->rc[0] = mk_mem_alloc(h->k, h->pid, h->heap2, 64, &h->b[0]);
+}
+
+START_TEST(cache_heap_reset_and_destroy_with_cached_blocks)
+{
+    mk_t *k = new_ctx(0);
+    ck_assert_int_eq(mk_proc_create(k, 1, NULL), 0);
+    mk_heap_t bp, fx;
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_BUMP, 8192, &bp), 0);
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_FIXED, 65536, &fx), 0);
+    mk_block_t first = alloc_ok(k, 1, bp, 64);
+    uint64_t start = info(k, first).addr;
+    ck_assert_int_eq(mk_mem_free(k, 1, first), 0);
+    ck_assert_int_eq(mk_heap_reset(k, bp), 0);
+    struct helper h;
+    helper_start(&h, k, 1);
+    h.n = 8;
+    for (int i = 0; i < h.n; i++)
+        h.size[i] = 64;
+    h.heap = bp;
+    helper_run(&h, step_alloc);
+    expect_rcs(&h, 0);
+    helper_run(&h, step_free); /* 8 blocks of 64 parked in the helper's cache */
+    expect_rcs(&h, 0);
+    h.heap = fx;
+    helper_run(&h, step_churn);
+    expect_rcs(&h, 0);
+    /* Parked blocks are free: reset and destroy succeed, and the stats
+     * look as if no cache existed. */
+    mk_heap_stats_t s = stats(k, bp);
+    ck_assert_uint_eq(s.used, 0); /* the bump heap's last block went back */
+    ck_assert_uint_eq(s.live_blocks, 0);
+    ck_assert_uint_eq(s.allocs, 9);
+    ck_assert_uint_eq(s.frees, 9);
+    ck_assert_int_eq(mk_heap_reset(k, bp), 0);
+    ck_assert_int_eq(mk_heap_destroy(k, fx), 0);
+    /* The helper's next calls see the destroyed heap and the reset one. */
+    h.heap2 = fx;
+    helper_run(&h, step_alloc_on_heap2);
+    ck_assert_int_eq(h.rc[0], MK_EBADH);
+    h.heap2 = bp;
+    helper_run(&h, step_alloc_on_heap2);
+    ck_assert_int_eq(h.rc[0], 0);
+    ck_assert_uint_eq(info(k, h.b[0]).addr, start);
+    mk_block_t b2 = alloc_ok(k, 1, bp, 64);
+    ck_assert_uint_eq(info(k, b2).addr, start + 64);
+    ck_assert_int_eq(mk_heap_reset(k, bp), MK_EBUSY);
+    ck_assert_int_eq(mk_heap_destroy(k, bp), MK_EBUSY);
+    ck_assert_int_eq(mk_mem_free(k, 1, b2), 0);
+    h.n = 1;
+    helper_run(&h, step_free);
+    expect_rcs(&h, 0);
+    ck_assert_int_eq(mk_heap_destroy(k, bp), 0);
+    ck_assert_uint_eq(usage(k, 1), 0);
+    helper_stop(&h);
+    mk_destroy(k);
+}
+END_TEST
+
+static void step_alloc_until_quota(struct helper *h)
+{
+    h->n = 0;
+    int rc;
+    mk_block_t b;
+    while ((rc = mk_mem_alloc(h->k, h->pid, h->heap, 100, &b)) == 0)
+        h->b[h->n++] = b;
+    h->rc[0] = rc;
+}
+
+START_TEST(cache_quota_credit_is_exact)
+{
+    mk_t *k = new_ctx(1000);
+    ck_assert_int_eq(mk_proc_create(k, 4, NULL), 0);
+    struct helper h;
+    helper_start(&h, k, 4);
+    h.heap = MK_HEAP_DEFAULT;
+    h.n = 1;
+    h.size[0] = 100;
+    helper_run(&h, step_alloc); /* the helper now holds credit for pid 4 */
+    expect_rcs(&h, 0);
+    mk_block_t hb = h.b[0];
+    /* Usage and check are exact although credit sits in the helper. */
+    ck_assert_uint_eq(usage(k, 4), 100);
+    ck_assert_int_eq(mk_mem_check(k, 4, 900), 0);
+    ck_assert_int_eq(mk_mem_check(k, 4, 901), MK_EQUOTA);
+    /* This thread can use what the helper was holding. */
+    mk_block_t mine[9];
+    for (int i = 0; i < 9; i++)
+        mine[i] = alloc_ok(k, 4, MK_HEAP_DEFAULT, 100);
+    ck_assert_uint_eq(usage(k, 4), 1000);
+    mk_block_t x = 7;
+    ck_assert_int_eq(mk_mem_alloc(k, 4, MK_HEAP_DEFAULT, 1, &x), MK_EQUOTA);
+    ck_assert_uint_eq(x, 7);
+    helper_run(&h, step_alloc_until_quota);
+    ck_assert_int_eq(h.rc[0], MK_EQUOTA);
+    ck_assert_int_eq(h.n, 0);
+    /* Freed in one thread, usable at once in the other, to the byte. */
+    ck_assert_int_eq(mk_mem_free(k, 4, mine[0]), 0);
+    ck_assert_int_eq(mk_mem_free(k, 4, mine[1]), 0);
+    ck_assert_uint_eq(usage(k, 4), 800);
+    helper_run(&h, step_alloc_until_quota);
+    ck_assert_int_eq(h.rc[0], MK_EQUOTA);
+    ck_assert_int_eq(h.n, 2);
+    ck_assert_uint_eq(usage(k, 4), 1000);
+    uint64_t v = 0;
+    ck_assert_int_eq(mk_mem_violations(k, 4, &v), 0);
+    ck_assert_uint_eq(v, 3);
+    /* Lowering the quota below use: nothing more, even from freed bytes. */
+    h.n = 2;
+    helper_run(&h, step_free);
+    expect_rcs(&h, 0);
+    ck_assert_int_eq(mk_mem_set_quota(k, 4, 700), 0);
+    helper_run(&h, step_alloc_until_quota);
+    ck_assert_int_eq(h.n, 0);
+    ck_assert_int_eq(mk_mem_free(k, 4, hb), 0);
+    helper_run(&h, step_alloc_until_quota);
+    ck_assert_int_eq(h.n, 0); /* 700 still live */
+    ck_assert_int_eq(mk_mem_free(k, 4, mine[2]), 0);
+    ck_assert_uint_eq(usage(k, 4), 600);
+    helper_run(&h, step_alloc_until_quota);
+    ck_assert_int_eq(h.n, 1);
+    ck_assert_uint_eq(usage(k, 4), 700);
+    ck_assert_int_eq(mk_proc_destroy(k, 4), 0);
+    ck_assert_uint_eq(stats(k, MK_HEAP_DEFAULT).used, 0);
+    helper_stop(&h);
+    mk_destroy(k);
+}
+END_TEST
+
+static void *one_shot(void *arg)
+{
+    struct helper *h = arg;
+    step_churn(h);
+    step_alloc(h);
+    for (int i = 0; i < 5; i++) /* free 5 of 8: cached; 3 stay live */
+        h->rc[i] = mk_mem_free(h->k, h->pid, h->b[i]);
+    return NULL;
+}
+
+START_TEST(cache_thread_exit_returns_the_cache)
+{
+    mk_t *k = new_ctx(0);
+    ck_assert_int_eq(mk_proc_create(k, 1, NULL), 0);
+    mk_heap_t fx;
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_FIXED, 65536, &fx), 0);
+    for (int round = 0; round < 20; round++) {
+        struct helper h;
+        memset(&h, 0, sizeof h);
+        h.k = k;
+        h.pid = 1;
+        h.heap = fx;
+        h.n = 8;
+        for (int i = 0; i < h.n; i++)
+            h.size[i] = 64;
+        pthread_t th;
+        ck_assert_int_eq(pthread_create(&th, NULL, one_shot, &h), 0);
+        pthread_join(th, NULL);
+        expect_rcs(&h, 0);
+        /* The thread is gone: its parked blocks went back, its live ones
+         * stay live and are now freed by this thread. */
+        mk_heap_stats_t s = stats(k, fx);
+        ck_assert_uint_eq(s.live_blocks, 3);
+        ck_assert_uint_eq(s.used, 3 * 64);
+        ck_assert_uint_eq(usage(k, 1), 3 * 64);
+        ck_assert_int_eq(mk_heap_destroy(k, fx), MK_EBUSY);
+        for (int i = 5; i < 8; i++) {
+            verify(k, 1, h.b[i], 64, (uint64_t)i);
+            ck_assert_int_eq(mk_mem_free(k, 1, h.b[i]), 0);
+        }
+        ck_assert_uint_eq(usage(k, 1), 0);
+        ck_assert_uint_eq(stats(k, fx).used, 0);
+    }
+    ck_assert_int_eq(mk_heap_destroy(k, fx), 0);
+    mk_destroy(k);
+}
+END_TEST
+
+START_TEST(cache_several_contexts_and_destroy_with_caches_outstanding)
+{
+    mk_t *k1 = new_ctx(0), *k2 = new_ctx(0);
+    ck_assert_int_eq(mk_proc_create(k1, 1, NULL), 0);
+    ck_assert_int_eq(mk_proc_create(k2, 1, NULL), 0);
+    for (int i = 0; i < 100; i++) {
+        mk_block_t a = alloc_ok(k1, 1, MK_HEAP_DEFAULT, 48);
+        mk_block_t b = alloc_ok(k2, 1, MK_HEAP_DEFAULT, 48);
+        fill(k1, 1, a, 48, 1);
+        fill(k2, 1, b, 48, 2);
+        verify(k1, 1, a, 48, 1);
+        verify(k2, 1, b, 48, 2);
+        ck_assert_int_eq(mk_mem_free(k1, 1, a), 0);
+        ck_assert_int_eq(mk_mem_free(k2, 1, b), 0);
+    }
+    ck_assert_uint_eq(stats(k1, MK_HEAP_DEFAULT).allocs, 100);
+    ck_assert_uint_eq(stats(k2, MK_HEAP_DEFAULT).allocs, 100);
+    /* A helper holds live and parked blocks of k1 when k1 is destroyed;
+     * the helper then works on k2 and exits (ASan checks for leaks). */
+    struct helper h;
+    helper_start(&h, k1, 1);
+    h.heap = MK_HEAP_DEFAULT;
+    h.n = 6;
+    for (int i = 0; i < h.n; i++)
+        h.size[i] = 32 + (uint64_t)i;
+    helper_run(&h, step_churn);
+    helper_run(&h, step_alloc);
+    expect_rcs(&h, 0);
+    mk_destroy(k1);
+    mk_t *k3 = new_ctx(0);
+    ck_assert_int_eq(mk_proc_create(k3, 1, NULL), 0);
+    h.k = k3;
+    helper_run(&h, step_alloc);
+    expect_rcs(&h, 0);
+    helper_run(&h, step_free);
+    expect_rcs(&h, 0);
+    h.k = k2;
+    helper_run(&h, step_churn);
+    expect_rcs(&h, 0);
+    helper_stop(&h);
+    ck_assert_uint_eq(stats(k3, MK_HEAP_DEFAULT).used, 0);
+    ck_assert_uint_eq(stats(k2, MK_HEAP_DEFAULT).used, 0);
+    ck_assert_uint_eq(usage(k2, 1), 0);
+    mk_destroy(k3);
+    /* And this thread's own cache of k2 is outstanding at its destroy. */
+    mk_block_t a = alloc_ok(k2, 1, MK_HEAP_DEFAULT, 48);
+    ck_assert_int_eq(mk_mem_free(k2, 1, a), 0);
+    (void)alloc_ok(k2, 1, MK_HEAP_DEFAULT, 48);
+    mk_destroy(k2);
+}
+END_TEST
+
 static Suite *mem_suite(void)
 {
     Suite *s = suite_create("mem");
@@ -1126,6 +1660,13 @@ static Suite *mem_suite(void)
     tcase_add_test(tc, threads_allocate_in_parallel);
     tcase_add_test(tc, read_racing_free_never_sees_reused_memory);
     tcase_add_test(tc, recycled_records_and_recreated_pids_stay_apart);
+    tcase_add_test(tc, cache_keeps_handles_generation_checked);
+    tcase_add_test(tc, cache_cross_thread_free_and_read);
+    tcase_add_test(tc, cache_exit_frees_blocks_cached_in_another_thread);
+    tcase_add_test(tc, cache_heap_reset_and_destroy_with_cached_blocks);
+    tcase_add_test(tc, cache_quota_credit_is_exact);
+    tcase_add_test(tc, cache_thread_exit_returns_the_cache);
+    tcase_add_test(tc, cache_several_contexts_and_destroy_with_caches_outstanding);
     suite_add_tcase(s, tc);
     return s;
 }

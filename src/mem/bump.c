@@ -7,7 +7,10 @@
  * Nothing is written into the arena, so the heap has no per-block
  * overhead: a block takes its size rounded up to MK_MEM_ALIGN.
  *
- * Caller holds mem->lock (see heap.h); heap.c lowers h->live before calling free.
+ * Caller holds mem->lock (see heap.h); heap.c lowers h->carved (blocks
+ * carved and not returned, including blocks parked in thread caches)
+ * before calling free, so the range is reused only when no cache holds a
+ * block of it either.
  */
 #include "heap.h"
 
@@ -29,7 +32,7 @@ int mk__bump_alloc(struct mk__heap *h, uint64_t size, uint64_t *off)
 void mk__bump_free(struct mk__heap *h, uint64_t off)
 {
     (void)off;
-    if (h->live == 0)
+    if (h->carved == 0)
         h->u.bump.top = 0; /* the last live block is gone: reuse everything */
 }
 
@@ -46,7 +49,7 @@ uint64_t mk__bump_largest(const struct mk__heap *h)
 int mk__bump_check(const struct mk__heap *h)
 {
     const uint64_t top = h->u.bump.top;
-    if (top > h->cap || top % MK__ALIGN != 0 || (h->live == 0 && top != 0))
+    if (top > h->cap || top % MK__ALIGN != 0 || (h->carved == 0 && top != 0))
         return MK_ECORRUPT;
     return 0;
 }

@@ -12,8 +12,12 @@
  * by offset; the default heap takes the start of the arena.
  *
  * Locks: see heap.h. A heap is only freed under mem->lock after it has
- * left the handle table and its refs are 0, so a pointer found under
- * mem->lock with refs raised stays valid after mem->lock is dropped.
+ * left the handle table, every thread cache has given back its blocks of
+ * that heap and forgotten it, and carved is 0.
+ * Statistics, checks, reset and destroy first flush the thread caches of
+ * the heap (tcache.c), so what they see is exactly what a cacheless heap
+ * would show: cached blocks were counted as freed when their owner freed
+ * them, and the flush returns their bytes to the allocator.
  */
 #include "heap.h"
 
@@ -60,6 +64,7 @@ int mk__heap_alloc(struct mk__heap *h, uint64_t size, uint64_t *off)
     default: rc = mk__fixed_alloc(h, size, off); break;
     }
     if (rc == 0) {
+        h->carved++;
         h->live++;
         h->allocs++;
         h->requested += size;
@@ -77,6 +82,12 @@ void mk__heap_free(struct mk__heap *h, uint64_t off, uint64_t size)
     h->live--;
     h->frees++;
     h->requested -= size;
+    mk__heap_raw_free(h, off);
+}
+
+void mk__heap_raw_free(struct mk__heap *h, uint64_t off)
+{
+    h->carved--;
     switch (h->kind) {
     case MK_HEAP_BUMP: mk__bump_free(h, off); break;
     case MK_HEAP_FREELIST: mk__tlsf_free(h, off); break;
@@ -108,7 +119,6 @@ static int heap_new(struct mk__mem *m, uint32_t kind, uint64_t off, uint64_t cap
     h->off = off;
     h->cap = cap;
     h->base = m->base + off;
-    atomic_init(&h->refs, 0);
     switch (kind) {
     case MK_HEAP_BUMP: mk__bump_init(h); break;
     case MK_HEAP_FREELIST: mk__tlsf_init(h); break;
@@ -216,8 +226,13 @@ int mk_heap_destroy(mk_t *k, mk_heap_t hh)
     int rc = 0;
     if (h == NULL)
         rc = MK_EBADH;
-    else if (atomic_load(&h->refs) != 0 || h->fallback_users != 0)
+    else if (h->fallback_users != 0)
         rc = MK_EBUSY;
+    else {
+        mk__tc_flush_heap(m, h, NULL, true); /* cached blocks go home first */
+        if (h->carved != 0)
+            rc = MK_EBUSY;
+    }
     if (rc == 0) {
         mk__htab_remove(&m->heaps, hh);
         range_unlink(m, h);
@@ -226,7 +241,7 @@ int mk_heap_destroy(mk_t *k, mk_heap_t hh)
     }
     pthread_mutex_unlock(&m->lock);
     if (rc == 0)
-        heap_free_obj(h); /* unreachable now and refs == 0: nobody inside */
+        heap_free_obj(h); /* unreachable, uncached and carved == 0: nobody inside */
     return rc;
 }
 
@@ -241,7 +256,7 @@ int mk_heap_reset(mk_t *k, mk_heap_t hh)
         rc = MK_EBADH;
     else if (h->kind != MK_HEAP_BUMP)
         rc = MK_ENOTSUP;
-    else if (atomic_load(&h->refs) != 0)
+    else if (mk__tc_flush_heap(m, h, NULL, false), h->carved != 0)
         rc = MK_EBUSY;
     else {
         pthread_mutex_lock(&h->lock);
@@ -286,6 +301,7 @@ int mk_heap_stats(mk_t *k, mk_heap_t hh, mk_heap_stats_t *out)
         pthread_mutex_unlock(&m->lock);
         return MK_EBADH;
     }
+    mk__tc_flush_heap(m, h, NULL, false);
     pthread_mutex_lock(&h->lock);
     s.size = (uint32_t)sizeof s;
     s.kind = h->kind;
@@ -317,13 +333,15 @@ int mk__heap_check(mk_t *k, mk_heap_t hh)
     struct mk__heap *h = mk__heap_lookup(m, hh);
     int rc = MK_EBADH;
     if (h != NULL) {
+        mk__tc_flush_heap(m, h, NULL, false);
         pthread_mutex_lock(&h->lock);
         switch (h->kind) {
         case MK_HEAP_BUMP: rc = mk__bump_check(h); break;
         case MK_HEAP_FREELIST: rc = mk__tlsf_check(h); break;
         default: rc = mk__fixed_check(h); break;
         }
-        if (rc == 0 && (h->high_water < kind_used(h) || h->live > h->allocs))
+        if (rc == 0 &&
+            (h->high_water < kind_used(h) || h->live > h->allocs || h->live != h->carved))
             rc = MK_ECORRUPT;
         pthread_mutex_unlock(&h->lock);
     }
@@ -353,8 +371,11 @@ int mk__mem_init(mk_t *k)
     }
     k->mem = m;
     mk__htab_init(&m->heaps, MK__H_HEAP);
-    mk__htab_init(&m->blocks, MK__H_BLOCK);
     mk__hmap_init(&m->pids);
+    if (mk__tc_init(m) != 0) {
+        mk__mem_fini(k);
+        return MK_ENOMEM;
+    }
 
     uint8_t *region;
     uint64_t rsize;
@@ -395,6 +416,7 @@ void mk__mem_fini(mk_t *k)
     if (m == NULL)
         return;
     mk__blocks_fini(k);
+    mk__tc_fini(m);
     uint32_t cur = 0;
     struct mk__heap *h;
     while ((h = mk__htab_next(&m->heaps, &cur, NULL)) != NULL)
@@ -402,7 +424,6 @@ void mk__mem_fini(mk_t *k)
     if (m->dflt)
         heap_free_obj(m->dflt);
     mk__htab_fini(&m->heaps);
-    mk__htab_fini(&m->blocks);
     mk__hmap_fini(&m->pids);
     free(m->owned_arena);
     pthread_mutex_destroy(&m->lock);

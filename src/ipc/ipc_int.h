@@ -10,17 +10,22 @@
  * no module-wide lock at all: mailboxes are found through a lock-free pid
  * table (mbox.c), named queues through the registry.
  *
- * Lifetime:
- *  - Named queues are reference counted (struct mk__robj). The registry
- *    holds one reference; each caller that looked one up holds one for the
- *    duration of its call, including while it waits. Removing it from the
- *    registry and marking it dead (mk__mq_kill) wakes the waiters, who see
- *    `dead` and return MK_EDESTROYED; the last unref frees it.
- *  - Mailboxes are type-stable: one struct mk__mq per pid slot, allocated
- *    the first time that pid is created and freed only by mk__ipc_fini.
- *    Process exit marks it dead (mk__mq_kill + mk__mq_reset); creating
- *    the pid again revives the same object. A caller therefore needs no
- *    reference: the object cannot go away under it.
+ * Lifetime: every struct mk__mq is type-stable: once allocated it stays a
+ * queue object (its mutex stays valid) until mk__ipc_fini, so code that
+ * found one without any lock or reference may always lock it, and then
+ * validates under the lock that it is still the object it meant:
+ *  - Mailboxes: one object per pid slot (mbox.c), dead until the pid is
+ *    created, dead again when it exits, revived when the pid is reused.
+ *  - Named queues: published in the registry (handle + name, reference
+ *    counted: create/open/delete/subscribe go through it) and, for the
+ *    message path, in a lock-free table indexed by the handle's slot
+ *    (queue.c), checked against `hid`. Delete unpublishes, clears `hid`
+ *    and marks the object dead (waiters wake with MK_EDESTROYED); the last
+ *    registry reference puts it on a free list from which a later create
+ *    reuses it.
+ *  - `gen` changes whenever an object is revived or reused: a caller
+ *    notes it when it first locks and treats a change after a wait as the
+ *    queue having been destroyed.
  */
 #ifndef MK_SRC_IPC_INT_H
 #define MK_SRC_IPC_INT_H
@@ -81,6 +86,10 @@ struct mk__mq {
     struct mk__sub *subs;
     uint32_t nsubs, subcap;
     mk_pid_t pid;             /* mailboxes: their process */
+    uint64_t gen;             /* +1 at every revival / reuse */
+    _Atomic uint64_t hid;     /* named queues: handle while published, else 0 */
+    struct mk__ipc *ipc;      /* named queues: owner of the free list */
+    struct mk__mq *next_free; /* named queues: free list link (ipc->grow) */
     _Alignas(8) unsigned char first[MK__MQ_FIRST];
     struct mk__robj ro;       /* named queues: refs, handle, name */
 };
@@ -91,43 +100,52 @@ static inline struct mk__mq *mk__mq_of(struct mk__robj *o)
 }
 
 struct mk__mbtab; /* mbox.c: pid -> mailbox, lock-free reads */
+struct mk__qtab;  /* queue.c: handle slot -> queue, lock-free reads */
 
 struct mk__ipc {
     pthread_rwlock_t lock;    /* subscribe (read) against process exit (write) */
-    pthread_mutex_t grow;     /* adds levels to the mailbox table */
+    pthread_mutex_t grow;     /* table levels, qtab entries, free list */
     struct mk__mbtab *mb;     /* mailboxes by pid (mbox.c) */
+    struct mk__qtab *qt;      /* named queues by handle slot (queue.c) */
+    struct mk__mq *qfree;     /* reusable named-queue objects */
     mk__registry_t queues;    /* named queues (struct mk__mq, by ro) */
 };
+
+/* queue.c: set up / tear down the named-queue table and free list. */
+int mk__queue_tab_init(struct mk__ipc *ipc);
+void mk__queue_tab_fini(struct mk__ipc *ipc);
 
 /* mbox.c: does pid have a live mailbox (a process)? Takes its lock. */
 bool mk__mbox_alive(mk_t *k, mk_pid_t pid);
 
 /* mq.c */
-/* Set up q in place (mailbox chunks) or allocate one (mk__mq_new, named
- * queues: freed by the last mk__robj_unref). */
+/* Set up a fresh object (calloc'd memory): MK_ENOMEM if the mutex cannot
+ * be made. mk__mq_setup re-shapes an existing one (lock held, queue
+ * empty, no waiter queued): mode, capacity, message size; gen + 1. */
 int mk__mq_init(struct mk__mq *q, uint32_t mode, uint32_t cap, uint32_t msg_max);
-struct mk__mq *mk__mq_new(uint32_t mode, uint32_t cap, uint32_t msg_max);
+void mk__mq_setup(struct mk__mq *q, uint32_t mode, uint32_t cap, uint32_t msg_max);
 /* Release what q holds (messages, heap ring, subscribers, mutex); not q. */
 void mk__mq_destroy(struct mk__mq *q);
-void mk__mq_ref(struct mk__mq *q);
-void mk__mq_unref(struct mk__mq *q);
-/* Mark dead and wake every waiter with MK_EDESTROYED. If `drop`, also
- * release the messages and the heap ring (a mailbox whose process ends:
- * the object stays for reuse). */
+/* Lock held: free every queued message and a heap ring; empty. */
+void mk__mq_drop(struct mk__mq *q);
+/* Mark dead, clear hid and wake every waiter with MK_EDESTROYED. If
+ * `drop`, also release the queued messages (mailbox of an exiting
+ * process). */
 void mk__mq_kill(mk_t *k, struct mk__mq *q, bool drop);
-/* Lock held: bring a dead mailbox back empty with capacity cap. */
-void mk__mq_revive(struct mk__mq *q, uint32_t cap);
-/* Copies len bytes from data (the caller checked len <= q->msg_max).
- * `gone` is returned if q is already dead when first locked (named queues
- * pass MK_EDESTROYED: deleted after the lookup; mailboxes MK_ENOENT: no
- * such process); a queue that dies while the caller waits gives
- * MK_EDESTROYED. */
-int mk__mq_send(mk_t *k, struct mk__mq *q, uint32_t tag, const void *data, size_t len,
-                uint64_t timeout_ticks, int gone);
-int mk__mq_recv(mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, void *buf,
-                size_t cap, size_t *len, uint64_t timeout_ticks, int gone);
-int mk__mq_peek(struct mk__mq *q, mk_pid_t pid, uint32_t *tag, size_t *len);
-int mk__mq_count(struct mk__mq *q, mk_pid_t pid, uint32_t *count);
+
+/* The message operations. `hid` is the handle the caller resolved without
+ * a reference (0: the caller holds a reference or it is a mailbox) and
+ * `gone` the code when, at the first lock, q is dead or no longer carries
+ * hid (named queues MK_EBADH: stale handle; mailboxes MK_ENOENT: no such
+ * process). A queue that dies while the caller waits gives MK_EDESTROYED.
+ * send: MK_EMSGSIZE if len > msg_max; copies len bytes from data. */
+int mk__mq_send(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, uint32_t tag,
+                const void *data, size_t len, uint64_t timeout_ticks);
+int mk__mq_recv(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, mk_pid_t pid,
+                uint32_t *tag, void *buf, size_t cap, size_t *len, uint64_t timeout_ticks);
+/* peek/count: MK_EBADH when dead (or hid no longer matches). */
+int mk__mq_peek(struct mk__mq *q, uint64_t hid, mk_pid_t pid, uint32_t *tag, size_t *len);
+int mk__mq_count(struct mk__mq *q, uint64_t hid, mk_pid_t pid, uint32_t *count);
 int mk__mq_subscribe(struct mk__mq *q, mk_pid_t pid);
 int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, mk_pid_t pid);
 int mk__mq_set_capacity(mk_t *k, struct mk__mq *q, uint32_t cap);

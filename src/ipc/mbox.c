@@ -103,7 +103,7 @@ static int mk__ipc_on_create(mk_t *k, mk_pid_t pid)
     if (!q->dead)
         rc = MK_EEXIST; /* cannot happen: proc reserves pids */
     else
-        mk__mq_revive(q, MK_MBOX_CAPACITY_DEFAULT);
+        mk__mq_setup(q, MK_QUEUE_WORK, MK_MBOX_CAPACITY_DEFAULT, MK_MSG_MAX_DEFAULT);
     pthread_mutex_unlock(&q->lock);
     return rc;
 }
@@ -142,10 +142,10 @@ int mk__ipc_init(mk_t *k)
     if (ipc == NULL)
         return MK_ENOMEM;
     ipc->mb = calloc(1, sizeof *ipc->mb);
-    if (ipc->mb == NULL)
+    if (ipc->mb == NULL || mk__queue_tab_init(ipc) != 0)
         goto fail_ipc;
     if (pthread_rwlock_init(&ipc->lock, NULL) != 0)
-        goto fail_mb;
+        goto fail_ipc;
     if (pthread_mutex_init(&ipc->grow, NULL) != 0)
         goto fail_lock;
     if (mk__registry_init(&ipc->queues, MK__H_QUEUE) != 0)
@@ -161,9 +161,9 @@ fail_grow:
     pthread_mutex_destroy(&ipc->grow);
 fail_lock:
     pthread_rwlock_destroy(&ipc->lock);
-fail_mb:
-    free(ipc->mb);
 fail_ipc:
+    mk__queue_tab_fini(ipc);
+    free(ipc->mb);
     free(ipc);
     return MK_ENOMEM;
 }
@@ -188,7 +188,8 @@ void mk__ipc_fini(mk_t *k)
         }
         free(d);
     }
-    mk__registry_fini(&ipc->queues);
+    mk__registry_fini(&ipc->queues); /* published queues go to the free list */
+    mk__queue_tab_fini(ipc);
     pthread_mutex_destroy(&ipc->grow);
     pthread_rwlock_destroy(&ipc->lock);
     free(ipc->mb);
@@ -217,11 +218,7 @@ int mk_mbox_send(mk_t *k, mk_pid_t to, uint32_t tag, const void *data, size_t le
     struct mk__mq *q = mk__mbox_slot(k->ipc, to);
     if (q == NULL)
         return MK_ENOENT;
-    int rc = MK_EMSGSIZE;
-    if (len <= q->msg_max)
-        rc = mk__mq_send(k, q, tag, data, len, timeout_ticks, MK_ENOENT);
-    else if (mk__mbox_alive(k, to) == false)
-        rc = MK_ENOENT; /* an unknown pid wins over a size error, as before */
+    int rc = mk__mq_send(k, q, 0, MK_ENOENT, tag, data, len, timeout_ticks);
     if (rc == 0)
         mk__trace_self(k, MK_EV_MSG_SEND, to, len);
     return rc;
@@ -238,7 +235,7 @@ int mk_mbox_recv(mk_t *k, mk_pid_t pid, uint32_t *tag, void *buf, size_t cap, si
     if (q == NULL)
         return MK_ENOENT;
     size_t got = 0;
-    int rc = mk__mq_recv(k, q, pid, tag, buf, cap, &got, timeout_ticks, MK_ENOENT);
+    int rc = mk__mq_recv(k, q, 0, MK_ENOENT, pid, tag, buf, cap, &got, timeout_ticks);
     if (rc == 0) {
         mk__trace_self(k, MK_EV_MSG_RECV, pid, got);
         if (len != NULL)
@@ -254,7 +251,7 @@ int mk_mbox_peek(mk_t *k, mk_pid_t pid, uint32_t *tag, size_t *len)
     struct mk__mq *q = mk__mbox_slot(k->ipc, pid);
     if (q == NULL)
         return MK_ENOENT;
-    int rc = mk__mq_peek(q, pid, tag, len);
+    int rc = mk__mq_peek(q, 0, pid, tag, len);
     return rc == MK_EBADH ? MK_ENOENT : rc;
 }
 
@@ -267,7 +264,7 @@ int mk_mbox_count(mk_t *k, mk_pid_t pid, uint32_t *count)
     struct mk__mq *q = mk__mbox_slot(k->ipc, pid);
     if (q == NULL)
         return MK_ENOENT;
-    int rc = mk__mq_count(q, pid, count);
+    int rc = mk__mq_count(q, 0, pid, count);
     return rc == MK_EBADH ? MK_ENOENT : rc;
 }
 

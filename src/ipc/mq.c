@@ -67,8 +67,7 @@ static void mk__slot_clear(struct mk__slot *s)
     }
 }
 
-/* Free every queued message's heap copy and the heap ring; empty. */
-static void mk__mq_drop(struct mk__mq *q)
+void mk__mq_drop(struct mk__mq *q)
 {
     for (uint64_t s = q->base; s < q->tail; s++)
         mk__slot_clear(mk__mq_slot(q, s));
@@ -81,12 +80,9 @@ static void mk__mq_drop(struct mk__mq *q)
     q->base = q->tail = 0;
 }
 
-int mk__mq_init(struct mk__mq *q, uint32_t mode, uint32_t cap, uint32_t msg_max)
+void mk__mq_setup(struct mk__mq *q, uint32_t mode, uint32_t cap, uint32_t msg_max)
 {
-    if (pthread_mutex_init(&q->lock, NULL) != 0)
-        return MK_ENOMEM;
-    mk__wq_init(&q->rwq, MK__H_QUEUE, 0);
-    mk__wq_init(&q->swq, MK__H_QUEUE, 0);
+    mk__mq_drop(q);
     q->mode = mode;
     q->cap = cap;
     q->msg_max = msg_max;
@@ -96,31 +92,26 @@ int mk__mq_init(struct mk__mq *q, uint32_t mode, uint32_t cap, uint32_t msg_max)
         inl = sizeof(void *);
     q->inl = inl;
     q->stride = (uint32_t)sizeof(struct mk__slot) + inl;
-    q->ring = q->first;
+    q->nsubs = 0;
+    q->dead = false;
+    q->gen++;
+    mk__mq_drop(q); /* sizes the embedded ring for the new stride */
+}
+
+int mk__mq_init(struct mk__mq *q, uint32_t mode, uint32_t cap, uint32_t msg_max)
+{
+    if (pthread_mutex_init(&q->lock, NULL) != 0)
+        return MK_ENOMEM;
+    mk__wq_init(&q->rwq, MK__H_QUEUE, 0);
+    mk__wq_init(&q->swq, MK__H_QUEUE, 0);
+    atomic_init(&q->hid, 0);
     q->subs = NULL;
-    q->nsubs = q->subcap = 0;
-    mk__mq_drop(q); /* sizes the embedded ring */
+    q->subcap = 0;
+    q->ring = q->first;
+    q->stride = MK__MQ_FIRST;
+    q->base = q->tail = 0;
+    mk__mq_setup(q, mode, cap, msg_max);
     return 0;
-}
-
-static void mk__mq_free(struct mk__robj *o)
-{
-    struct mk__mq *q = mk__mq_of(o);
-    mk__mq_destroy(q);
-    free(q);
-}
-
-struct mk__mq *mk__mq_new(uint32_t mode, uint32_t cap, uint32_t msg_max)
-{
-    struct mk__mq *q = calloc(1, sizeof *q);
-    if (q == NULL)
-        return NULL;
-    if (mk__mq_init(q, mode, cap, msg_max) != 0) {
-        free(q);
-        return NULL;
-    }
-    mk__robj_init(&q->ro, mk__mq_free);
-    return q;
 }
 
 void mk__mq_destroy(struct mk__mq *q)
@@ -131,20 +122,11 @@ void mk__mq_destroy(struct mk__mq *q)
     pthread_mutex_destroy(&q->lock);
 }
 
-void mk__mq_ref(struct mk__mq *q)
-{
-    mk__robj_ref(&q->ro);
-}
-
-void mk__mq_unref(struct mk__mq *q)
-{
-    mk__robj_unref(&q->ro);
-}
-
 void mk__mq_kill(mk_t *k, struct mk__mq *q, bool drop)
 {
     pthread_mutex_lock(&q->lock);
     q->dead = true;
+    atomic_store_explicit(&q->hid, 0, memory_order_relaxed);
     mk__wq_wake_all(k, &q->rwq, MK_EDESTROYED);
     mk__wq_wake_all(k, &q->swq, MK_EDESTROYED);
     if (drop) {
@@ -154,11 +136,10 @@ void mk__mq_kill(mk_t *k, struct mk__mq *q, bool drop)
     pthread_mutex_unlock(&q->lock);
 }
 
-void mk__mq_revive(struct mk__mq *q, uint32_t cap)
+/* Lock held, first look: is q still what the caller resolved? */
+static inline bool mk__mq_gone(const struct mk__mq *q, uint64_t hid)
 {
-    mk__mq_drop(q);
-    q->cap = cap;
-    q->dead = false;
+    return q->dead || (hid != 0 && atomic_load_explicit(&q->hid, memory_order_relaxed) != hid);
 }
 
 /* What is left of a timeout set at `start` (virtual ticks for a body, wall
@@ -286,24 +267,36 @@ int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, mk_pid_t pid)
 
 /* ---- send / receive ----------------------------------------------------- */
 
-int mk__mq_send(mk_t *k, struct mk__mq *q, uint32_t tag, const void *data, size_t len,
-                uint64_t timeout_ticks, int gone)
+/* Everything but the common case (see mk__mq_send). Called with q->lock
+ * held; returns with it released. */
+static int mk__mq_send_slow(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, uint32_t tag,
+                            const void *data, size_t len, uint64_t timeout_ticks)
 {
     struct mk__mq_dl dl;
     bool timed_out = false, started = false;
     void *copy = NULL;
     int rc;
+    if (mk__mq_gone(q, hid)) {
+        pthread_mutex_unlock(&q->lock);
+        return gone;
+    }
+    if (len > q->msg_max) {
+        pthread_mutex_unlock(&q->lock);
+        return MK_EMSGSIZE;
+    }
+    uint64_t gen = q->gen;
     if (len > q->inl) {
-        /* Longer than a slot: copy outside the lock (inl is immutable). */
+        /* Longer than a slot: copy it outside the lock. */
+        pthread_mutex_unlock(&q->lock);
         copy = malloc(len);
         if (copy == NULL)
             return MK_ENOMEM;
         memcpy(copy, data, len);
+        pthread_mutex_lock(&q->lock);
     }
-    pthread_mutex_lock(&q->lock);
     for (;;) {
-        if (q->dead) {
-            rc = started ? MK_EDESTROYED : gone;
+        if (q->dead || q->gen != gen) {
+            rc = MK_EDESTROYED;
             break;
         }
         if (q->mode == MK_QUEUE_PUBSUB && q->nsubs == 0) {
@@ -359,7 +352,7 @@ int mk__mq_send(mk_t *k, struct mk__mq *q, uint32_t tag, const void *data, size_
             rc = w;
             break;
         } else if (w == MK_EDESTROYED && !q->dead) {
-            rc = w; /* the calling body was killed (or the mailbox reborn) */
+            rc = w; /* the calling body was killed (or the queue reused) */
             break;
         }
     }
@@ -390,18 +383,25 @@ static int mk__mq_next(struct mk__mq *q, mk_pid_t pid, uint64_t *seqp, struct mk
     return 0;
 }
 
-int mk__mq_recv(mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, void *buf,
-                size_t cap, size_t *len, uint64_t timeout_ticks, int gone)
+/* Everything but the common case (see mk__mq_recv). Called with q->lock
+ * held; returns with it released. */
+static int mk__mq_recv_slow(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, mk_pid_t pid,
+                            uint32_t *tag, void *buf, size_t cap, size_t *len,
+                            uint64_t timeout_ticks)
 {
     struct mk__mq_dl dl;
     bool timed_out = false, started = false, waited = false;
     void *taken = NULL;
     size_t taken_len = 0;
     int rc;
-    pthread_mutex_lock(&q->lock);
+    if (mk__mq_gone(q, hid)) {
+        pthread_mutex_unlock(&q->lock);
+        return gone;
+    }
+    uint64_t gen = q->gen;
     for (;;) {
-        if (q->dead) {
-            rc = waited ? MK_EDESTROYED : gone;
+        if (q->dead || q->gen != gen) {
+            rc = MK_EDESTROYED;
             break;
         }
         uint64_t seq = 0;
@@ -476,12 +476,64 @@ int mk__mq_recv(mk_t *k, struct mk__mq *q, mk_pid_t pid, uint32_t *tag, void *bu
     return rc;
 }
 
-int mk__mq_peek(struct mk__mq *q, mk_pid_t pid, uint32_t *tag, size_t *len)
+/* The common case in one short path: a live work queue (or mailbox) with
+ * room in both the capacity and the ring, a message that fits a slot; or,
+ * for receive, a message in a slot that fits the buffer. No waiting, no
+ * allocation; the copy is done under the lock (at most
+ * MK__SLOT_INLINE_MAX bytes). Anything else goes to the _slow versions,
+ * which keep the lock. */
+int mk__mq_send(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, uint32_t tag,
+                const void *data, size_t len, uint64_t timeout_ticks)
+{
+    pthread_mutex_lock(&q->lock);
+    uint64_t n = q->tail - q->base;
+    if (!mk__mq_gone(q, hid) && q->mode == MK_QUEUE_WORK && len <= q->inl && n < q->cap &&
+        n <= q->rmask) {
+        struct mk__slot *s = mk__mq_slot(q, q->tail);
+        s->tag = tag;
+        s->len = (uint32_t)len;
+        s->heap = 0;
+        s->readers = 1;
+        if (len > 0)
+            memcpy(s->data, data, len);
+        q->tail++;
+        if (!mk__wq_empty(&q->rwq))
+            mk__wq_wake_one(k, &q->rwq, 0);
+        pthread_mutex_unlock(&q->lock);
+        return 0;
+    }
+    return mk__mq_send_slow(k, q, hid, gone, tag, data, len, timeout_ticks);
+}
+
+int mk__mq_recv(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, mk_pid_t pid,
+                uint32_t *tag, void *buf, size_t cap, size_t *len, uint64_t timeout_ticks)
+{
+    pthread_mutex_lock(&q->lock);
+    if (!mk__mq_gone(q, hid) && q->mode == MK_QUEUE_WORK && q->base != q->tail) {
+        const struct mk__slot *s = mk__mq_slot(q, q->base);
+        if (!s->heap && s->len <= cap) {
+            if (s->len > 0)
+                memcpy(buf, s->data, s->len);
+            if (tag != NULL)
+                *tag = s->tag;
+            if (len != NULL)
+                *len = s->len;
+            q->base++;
+            if (!mk__wq_empty(&q->swq))
+                mk__wq_wake_one(k, &q->swq, 0);
+            pthread_mutex_unlock(&q->lock);
+            return 0;
+        }
+    }
+    return mk__mq_recv_slow(k, q, hid, gone, pid, tag, buf, cap, len, timeout_ticks);
+}
+
+int mk__mq_peek(struct mk__mq *q, uint64_t hid, mk_pid_t pid, uint32_t *tag, size_t *len)
 {
     pthread_mutex_lock(&q->lock);
     uint64_t seq = 0;
     struct mk__sub *sub;
-    int rc = q->dead ? MK_EBADH : mk__mq_next(q, pid, &seq, &sub);
+    int rc = mk__mq_gone(q, hid) ? MK_EBADH : mk__mq_next(q, pid, &seq, &sub);
     if (rc == 0) {
         const struct mk__slot *s = mk__mq_slot(q, seq);
         if (tag != NULL)
@@ -493,11 +545,11 @@ int mk__mq_peek(struct mk__mq *q, mk_pid_t pid, uint32_t *tag, size_t *len)
     return rc;
 }
 
-int mk__mq_count(struct mk__mq *q, mk_pid_t pid, uint32_t *count)
+int mk__mq_count(struct mk__mq *q, uint64_t hid, mk_pid_t pid, uint32_t *count)
 {
     int rc = 0;
     pthread_mutex_lock(&q->lock);
-    if (q->dead) {
+    if (mk__mq_gone(q, hid)) {
         rc = MK_EBADH;
     } else if (q->mode == MK_QUEUE_PUBSUB) {
         const struct mk__sub *s = mk__mq_find_sub(q, pid);

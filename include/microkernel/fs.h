@@ -6,9 +6,10 @@
  * libmk's file system lives on any block device (see blk.h) and is reached
  * only through the buffer cache. Its layout is a superblock (block 0, with a
  * CRC-32C checksum), a block allocation bitmap, an inode allocation bitmap,
- * a table of fixed-size inodes (12 direct block pointers plus single, double
- * and triple indirect blocks) and data blocks; directories are files of
- * fixed-size entries. All integers on disk are little-endian.
+ * a table of fixed-size inodes that map file data by extents (an
+ * ext4-style extent tree whose root lives in the inode; holes cost
+ * nothing, so sparse files are cheap) and data blocks; directories are
+ * files of fixed-size entries. All integers on disk are little-endian.
  *
  * Every change is journaled (a write-ahead redo log in the manner of xv6's
  * log.c and ext4's jbd2 in ordered mode): a power cut at any moment leaves
@@ -39,9 +40,10 @@ extern "C" {
 /**
  * @brief Version of the on-disk format written by mk_fs_mkfs() and accepted
  *        by mount. A device carrying another version is refused with
- *        MK_ECORRUPT. Version 2 added the journal. @since 1.0
+ *        MK_ECORRUPT (and probes as @c MK_FS_PROBE_OTHER). Version 2 added
+ *        the journal, version 3 extents. @since 1.0
  */
-#define MK_FS_VERSION 2
+#define MK_FS_VERSION 3
 
 /**
  * @brief Options of mk_fs_mkfs().

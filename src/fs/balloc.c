@@ -121,6 +121,30 @@ int mk__balloc(struct mk__fs *fs, uint32_t *bno)
     return 0;
 }
 
+/* Goal-directed allocation (ext4's "goal" block, FFS's rotor): the scan
+ * starts at goal instead of the roving hint, so the block after a file's
+ * last one is taken when it is free. */
+int mk__balloc_near(struct mk__fs *fs, uint64_t goal, uint32_t *bno)
+{
+    if (goal < fs->sb.data_start || goal >= fs->sb.nblocks)
+        return mk__balloc(fs, bno);
+    if (fs->sb.free_blocks <= fs->j.npend)
+        return MK_ENOSPC;
+    uint64_t bit;
+    int rc = mk__bitmap_take(fs, fs->sb.bmap_start, fs->sb.data_start, fs->sb.nblocks, goal,
+                             &bit);
+    if (rc == MK_ENOSPC) {
+        fs->sb.free_blocks = fs->j.npend;
+        return rc;
+    }
+    if (rc != 0)
+        return rc;
+    fs->sb.free_blocks--;
+    fs->bhint = bit + 1;
+    *bno = (uint32_t)bit;
+    return 0;
+}
+
 int mk__balloc_zero(struct mk__fs *fs, uint32_t *bno)
 {
     uint32_t b;

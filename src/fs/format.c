@@ -1,6 +1,9 @@
 /*
  * format.c - byte-level encoding of the on-disk structures (see
- * fs_format.h for the layout) and the CRC-32C that guards the superblock.
+ * fs_format.h for the layout) and the CRC-32C that guards the superblock,
+ * the journal and the extent tree blocks. The inode's extent root is kept
+ * in its on-disk encoding (extent.c reads and writes it like a tree
+ * block's node), so it is copied, not decoded.
  *
  * Sits on nothing: pure functions over byte arrays, no device access, no
  * locks. Every multi-byte field is written and read byte by byte in
@@ -41,6 +44,14 @@ uint32_t mk__crc32c_more(uint32_t crc, const void *data, size_t len)
 uint32_t mk__crc32c(const void *data, size_t len)
 {
     return mk__crc32c_more(0, data, len);
+}
+
+uint32_t mk__ext_crc(const uint8_t *blk, uint32_t bsize)
+{
+    static const uint8_t zero[4];
+    uint32_t c = mk__crc32c(blk, 12);
+    c = mk__crc32c_more(c, zero, 4);
+    return mk__crc32c_more(c, blk + MK__EXT_BHDR, bsize - MK__EXT_BHDR);
 }
 
 void mk__sb_encode(const struct mk__sb *sb, uint8_t *p)
@@ -109,8 +120,7 @@ void mk__dinode_encode(const struct mk__dinode *di, uint8_t *p)
     mk__put64(p + 16, di->blocks);
     mk__put64(p + 24, di->ctime);
     mk__put64(p + 32, di->mtime);
-    for (unsigned i = 0; i < MK__FS_NADDR; i++)
-        mk__put32(p + 40 + 4 * i, di->addrs[i]);
+    memcpy(p + MK__EXT_ROOT_OFF, di->ext, MK__EXT_ROOT_SIZE);
 }
 
 void mk__dinode_decode(const uint8_t *p, struct mk__dinode *di)
@@ -121,6 +131,5 @@ void mk__dinode_decode(const uint8_t *p, struct mk__dinode *di)
     di->blocks = mk__le64(p + 16);
     di->ctime = mk__le64(p + 24);
     di->mtime = mk__le64(p + 32);
-    for (unsigned i = 0; i < MK__FS_NADDR; i++)
-        di->addrs[i] = mk__le32(p + 40 + 4 * i);
+    memcpy(di->ext, p + MK__EXT_ROOT_OFF, MK__EXT_ROOT_SIZE);
 }

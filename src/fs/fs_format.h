@@ -1,6 +1,8 @@
 /*
- * fs_format.h - the on-disk format of libmk's file system, version 2
- * (MK_FS_VERSION; version 2 added the journal), and its explicit little-endian encoders and decoders.
+ * fs_format.h - the on-disk format of libmk's file system, version 3
+ * (MK__FS_VERSION; version 2 added the journal, version 3 extents), and its
+ * explicit little-endian encoders and decoders. Older versions are refused
+ * at mount (MK_ECORRUPT) and probe as "other"; there is no in-place upgrade.
  *
  * Nothing here touches a device: these are pure byte layouts. The rest of
  * src/fs never casts a struct over disk bytes; it decodes into the host
@@ -15,7 +17,7 @@
  *        | super| journal  | journal      | block    | inode bitmap | inode table | data blocks  |
  *        | block| header   | blocks       | bitmap   | (im blocks)  | (it blocks, | (contents,   |
  *        |      | (commit  | (L-1 copies  | (bm)     | 1 bit/inode  |  B/128      |  directories,|
- *        |      |  record) |  of blocks)  | 1 bit/blk| 1 = in use   |  per block) |  indirect)   |
+ *        |      |  record) |  of blocks)  | 1 bit/blk| 1 = in use   |  per block) |  extent tree)|
  *        +------+----------+--------------+----------+--------------+-------------+----- ... ----+
  *
  * The journal (log_start = 1, log_blocks = L including its header) is a
@@ -43,7 +45,7 @@
  * Superblock (block 0, bytes 0..127; the rest of the block is zero):
  *   off size field          unit / meaning
  *     0   4  magic          MK__FS_MAGIC ("MKFS" read as bytes)
- *     4   4  version        MK_FS_VERSION (2)
+ *     4   4  version        MK__FS_VERSION (3)
  *     8   4  block_size     bytes; must equal the device's block size
  *    12   4  inode_size     bytes (128)
  *    16   8  nblocks        blocks in the file system (<= device, < 2^32)
@@ -68,23 +70,46 @@
  *   124   4  crc            CRC-32C (Castagnoli) of bytes 0..123
  *
  * Inode (128 bytes; inode i is at byte (i % (B/128)) * 128 of block
- * itable_start + i / (B/128)):
+ * itable_start + i / (B/128)); version 3 maps file data by extents:
  *   off size field          unit / meaning
  *     0   2  type           0 free, 1 regular file, 2 directory
  *     2   2  reserved       zero
  *     4   4  nlink          directory entries naming the inode
  *     8   8  size           bytes
- *    16   8  blocks         blocks allocated to the inode (data + indirect)
+ *    16   8  blocks         blocks allocated to the inode (data + extent tree)
  *    24   8  ctime          ticks: last inode change
  *    32   8  mtime          ticks: last content change
- *    40  48  direct[12]     u32 block numbers of file blocks 0..11 (0 = hole)
- *    88   4  indirect       u32 block of P = B/4 block numbers (file blocks 12 ..)
- *    92   4  dindirect      u32 block of P indirect block numbers
- *    96   4  tindirect      u32 block of P double-indirect block numbers
- *   100  28  reserved       zero
- *  An indirect block is an array of P little-endian u32 block numbers.
- *  Largest file: (12 + P + P^2 + P^3) * B bytes (about 1 GiB at 512-byte
- *  blocks, 4 TiB at 4 KiB), capped at 2^62.
+ *    40  56  extent root    the root node of the file's extent tree: an
+ *                           8-byte node header + 4 entries of 12 bytes
+ *    96  32  reserved       zero
+ *
+ * Extent tree (after ext4's, Mathur et al., "The new ext4 filesystem",
+ * OLS 2007): a B+-tree keyed by file block number whose root lives in the
+ * inode. Every node is a header followed by `entries` sorted 12-byte
+ * entries; depth 0 nodes are leaves holding extents, the others hold index
+ * entries naming a child node (a block) of depth - 1.
+ *   node header (8 bytes; in a tree block followed by 8 more):
+ *     0   2  magic          MK__EXT_MAGIC (0xF30A)
+ *     2   2  entries        entries in use (<= max)
+ *     4   2  max            capacity: 4 in the inode, (B - 16) / 12 in a block
+ *     6   2  depth          0 = leaf; the root's depth is the tree's height
+ *     8   4  owner          (tree blocks only) the inode that owns the block
+ *    12   4  crc            (tree blocks only) CRC-32C of the whole block
+ *                           with this field taken as zero
+ *   leaf entry (an extent):   index entry:
+ *     0   4  lblk           first file block covered (the child's smallest key)
+ *     4   4  pblk | child   first device block | child node's block
+ *     8   4  len  | zero    blocks, 1 .. MK__EXT_MAXLEN | reserved
+ *  Entries of a node are sorted by lblk; extents never overlap (lblk + len
+ *  <= next lblk) and never cross 2^32 file blocks; every block named lies
+ *  in the data area. An index entry's key is the smallest lblk under it
+ *  and the keys bound the children: child i holds only keys in [key i,
+ *  key i+1). File blocks no extent covers are holes and read as zeros, so
+ *  a sparse file costs only the blocks written. A tree is at most
+ *  MK__EXT_MAXDEPTH levels deep below the root. Blocks of a file are
+ *  allocated near the block after the previous extent (balloc.c
+ *  mk__balloc_near), so sequential writes grow one extent.
+ *  Largest file: min(2^32 * B, 2^62) bytes.
  *
  * Directory entry (64 bytes; a directory's data is an array of them, its
  * size a multiple of 64; entries 0 and 1 are "." and ".."):
@@ -133,8 +158,21 @@
 #define MK__FS_SB_CRC_OFF 124u
 #define MK__FS_INODE_SIZE 128u
 #define MK__FS_DIRENT_SIZE 64u
-#define MK__FS_NDIRECT 12u
-#define MK__FS_NADDR (MK__FS_NDIRECT + 3u) /* + single, double, triple */
+/* Format version written and accepted (the public MK_FS_VERSION says the
+ * same; this one is what the code checks). */
+#define MK__FS_VERSION 3u
+/* Extents (see the layout above). */
+#define MK__EXT_MAGIC 0xf30au
+#define MK__EXT_ROOT_OFF 40u   /* extent root's offset in the inode */
+#define MK__EXT_HDR 8u         /* node header in the inode */
+#define MK__EXT_BHDR 16u       /* node header in a tree block */
+#define MK__EXT_ENT 12u        /* bytes per entry */
+#define MK__EXT_ROOT_MAX 4u    /* entries in the inode's root */
+#define MK__EXT_ROOT_SIZE (MK__EXT_HDR + MK__EXT_ROOT_MAX * MK__EXT_ENT)
+#define MK__EXT_MAXDEPTH 5u    /* tree levels below the root, at most */
+#define MK__EXT_MAXLEN 32768u  /* blocks per extent, at most (as ext4) */
+/* CRC-32C of an extent tree block of bsize bytes, its crc field as zero. */
+uint32_t mk__ext_crc(const uint8_t *blk, uint32_t bsize);
 #define MK__FS_ROOT_INO 1u
 #define MK__FS_STATE_CLEAN 1u
 #define MK__FS_STATE_MOUNTED 2u
@@ -174,7 +212,12 @@ struct mk__dinode {
     uint16_t type;
     uint32_t nlink;
     uint64_t size, blocks, ctime, mtime;
-    uint32_t addrs[MK__FS_NADDR];
+    /* The extent tree's root node, raw (MK__EXT_ROOT_SIZE bytes, the
+     * on-disk encoding, so the tree code treats it like a tree block). */
+    uint8_t ext[MK__EXT_ROOT_SIZE];
+    /* In core only (not encoded): the inode's number, set when it is read;
+     * tree blocks record it as their owner. */
+    uint32_t ino;
 };
 
 /* Little-endian accessors: byte by byte, so alignment never matters. */

@@ -157,6 +157,26 @@ int mk__ifree(struct mk__fs *fs, uint32_t ino);
 int mk__bitmap_count(struct mk__fs *fs, uint64_t start, uint64_t nbits, uint64_t *used);
 /* Allocate a block and fill it with zeros (indirect and directory blocks). */
 int mk__balloc_zero(struct mk__fs *fs, uint32_t *bno);
+/* Allocate the first free block at or after `goal` (wrapping; goal 0 or
+ * outside the data area: the roving hint), so a file grows contiguously. */
+int mk__balloc_near(struct mk__fs *fs, uint64_t goal, uint32_t *bno);
+
+/* extent.c: the extent tree of an inode (layout in fs_format.h). di's root
+ * is changed in memory (the caller writes the inode back, also after an
+ * error); tree blocks through the journal. */
+void mk__ext_init(struct mk__dinode *di);
+/* fbn -> *bno (0 = hole); *run = blocks mapped contiguously from fbn, or
+ * for a hole the blocks known to be unmapped from fbn (>= 1). */
+int mk__ext_map(struct mk__fs *fs, const struct mk__dinode *di, uint64_t fbn, uint32_t *bno,
+                uint32_t *run);
+/* Map the hole fbn to a new block (NOT zeroed), near its neighbours. */
+int mk__ext_alloc(struct mk__fs *fs, struct mk__dinode *di, uint64_t fbn, uint32_t *bno);
+/* Free every block of the file at file block `first` or beyond. */
+int mk__ext_trunc(struct mk__fs *fs, struct mk__dinode *di, uint64_t first);
+/* Validation shared with fsck. */
+int mk__ext_root_check(const uint8_t *h);
+int mk__ext_blk_check(const struct mk__fs *fs, const uint8_t *b, uint32_t ino, unsigned depth);
+uint32_t mk__ext_bmax(uint32_t bsize);
 
 /* inode.c */
 int mk__iread(struct mk__fs *fs, uint32_t ino, struct mk__dinode *di);

@@ -7,8 +7,10 @@
  *      superblock and the bitmaps' geometry (super.c; MK_ECORRUPT past
  *      repair);
  *   1. walk every directory from the root (breadth first), checking each
- *      inode reached: type, size, block pointers (inside the data area,
- *      claimed once), block count; each directory's size, "." and "..",
+ *      inode reached: type, size, its extent tree (node headers, CRCs,
+ *      owners, depths; extents inside the data area and the file, sorted,
+ *      not overlapping, inside their parent's key range; blocks claimed
+ *      once), block count; each directory's size, "." and "..",
  *      and every entry (valid name, names a live inode, no second name for
  *      a directory); count the entries naming each inode;
  *   2. link counts against those counts;
@@ -65,71 +67,159 @@ static int mk__ck_room(struct mk__ck *c)
     return mk__tx_begin(c->fs, 8);
 }
 
-/* Walk the block tree under *ptr (level 0 = a data block); counts the
- * blocks claimed into *nb. Bad or duplicate pointers are cleared when
- * repairing (*changed tells the caller to write its copy back). */
-static int mk__ck_tree(struct mk__ck *c, uint32_t *ptr, unsigned level, uint64_t *nb,
+static void mk__ck_unclaim(struct mk__ck *c, uint32_t bno)
+{
+    c->claimed[bno / 8] &= (uint8_t)~(1u << (bno % 8));
+}
+
+/* Check one extent tree node (format version 3, fs_format.h): `ents`
+ * points at its entries (a copy for a tree block; the inode's root in
+ * place), *cnt of them, at `depth`; every key must lie in [lo, hi) and
+ * every extent end by hi and by the file's last block `eof`. Entries that
+ * are bad (outside the device, empty or too long, out of order,
+ * overlapping, outside their parent's range, past the end of the file, or
+ * naming a child with a bad header, CRC, owner or depth) are counted in
+ * bad_pointers and, when repairing, dropped (*cnt shrinks; *changed tells
+ * the caller to write the node back); what they held becomes a leak the
+ * bitmap pass frees. Blocks claimed twice are reported, not repaired.
+ * Counts the blocks claimed into *nb. Recursion is bounded by the depth,
+ * itself bounded by MK__EXT_MAXDEPTH. */
+static int mk__ck_node(struct mk__ck *c, uint32_t ino, uint8_t *ents, unsigned *cnt,
+                       unsigned depth, uint64_t lo, uint64_t hi, uint64_t eof, uint64_t *nb,
                        bool *changed)
 {
     struct mk__fs *fs = c->fs;
-    if (*ptr == 0)
-        return 0;
-    if (*ptr < fs->sb.data_start || *ptr >= fs->sb.nblocks) {
-        mk__ck_found(c, &c->r->bad_pointers, c->fix);
-        if (c->fix) {
-            *ptr = 0;
-            *changed = true;
+    const unsigned E = MK__EXT_ENT;
+    uint64_t prev_end = lo;
+    unsigned out = 0;
+    int rc = 0;
+    for (unsigned i = 0; i < *cnt && rc == 0; i++) {
+        uint8_t *e = ents + (size_t)i * E;
+        uint64_t lb = mk__le32(e), pb = mk__le32(e + 4), len = mk__le32(e + 8);
+        uint64_t next = i + 1 < *cnt ? mk__le32(e + E) : hi;
+        if (next > hi || next <= lb)
+            next = hi;
+        bool bad;
+        if (depth == 0) {
+            bad = len == 0 || len > MK__EXT_MAXLEN || lb < prev_end || lb + len > hi ||
+                  lb + len > eof || pb < fs->sb.data_start || pb + len > fs->sb.nblocks;
+        } else {
+            bad = lb < prev_end || lb >= hi || mk__le32(e + 8) != 0 ||
+                  pb < fs->sb.data_start || pb >= fs->sb.nblocks;
         }
-        return 0;
+        uint8_t *child = NULL;
+        if (!bad && depth > 0) {
+            /* The child: its header, CRC, owner and depth. */
+            struct mk__fbuf *b;
+            if ((rc = mk__fb_get(fs, pb, 0, &b)) != 0)
+                break;
+            if (mk__ext_blk_check(fs, b->data, ino, depth - 1) != 0 ||
+                mk__le16(b->data + 2) == 0) {
+                bad = true;
+            } else if ((child = malloc(fs->bsize)) == NULL) {
+                rc = MK_ENOMEM;
+            } else {
+                memcpy(child, b->data, fs->bsize);
+            }
+            mk__fb_put(fs, b);
+            if (rc != 0)
+                break;
+        }
+        if (bad) {
+            mk__ck_found(c, &c->r->bad_pointers, c->fix);
+            if (c->fix) {
+                *changed = true;
+                continue; /* dropped */
+            }
+            if (depth == 0 && lb + len > prev_end && lb + len <= hi)
+                prev_end = lb + len;
+            else if (depth > 0 && lb >= prev_end && lb < hi)
+                prev_end = lb + 1;
+            out = i + 1;
+            continue;
+        }
+        if (depth == 0) {
+            /* Claim the extent's blocks. */
+            bool dup = false;
+            for (uint64_t k = 0; k < len; k++)
+                if (!mk__ck_claim(c, (uint32_t)(pb + k)))
+                    dup = true;
+            if (dup)
+                mk__ck_found(c, &c->r->dup_blocks, false);
+            *nb += len;
+            prev_end = lb + len;
+        } else if (!mk__ck_claim(c, (uint32_t)pb)) {
+            /* Claimed twice: only one owner can keep it; which one is
+             * right is unknowable, so report it and leave both. */
+            mk__ck_found(c, &c->r->dup_blocks, false);
+            (*nb)++;
+            prev_end = lb + 1;
+        } else {
+            unsigned ccnt = mk__le16(child + 2);
+            bool cchanged = false;
+            rc = mk__ck_node(c, ino, child + MK__EXT_BHDR, &ccnt, depth - 1, lb, next, eof, nb,
+                             &cchanged);
+            if (rc == 0 && ccnt == 0) {
+                /* Nothing valid was left under it: drop it (a repair). */
+                mk__ck_unclaim(c, (uint32_t)pb);
+                free(child);
+                *changed = true;
+                continue;
+            }
+            if (rc == 0 && cchanged && c->fix && (rc = mk__ck_room(c)) == 0) {
+                struct mk__fbuf *b;
+                if ((rc = mk__fb_get(fs, pb, 0, &b)) == 0) {
+                    mk__put16(child + 2, (uint16_t)ccnt);
+                    memcpy(b->data, child, fs->bsize);
+                    mk__put32(b->data + 12, mk__ext_crc(b->data, fs->bsize));
+                    mk__fb_dirty(fs, b);
+                    mk__fb_put(fs, b);
+                }
+            }
+            (*nb)++;
+            prev_end = lb + 1;
+        }
+        free(child);
+        if (out != i)
+            memmove(ents + (size_t)out * E, e, E);
+        out++;
     }
-    if (!mk__ck_claim(c, *ptr)) {
-        /* Claimed twice: only one owner can keep it; which one is right
-         * is unknowable, so report it and leave both. */
-        mk__ck_found(c, &c->r->dup_blocks, false);
-        (*nb)++;
-        return 0;
+    if (rc == 0 && out < *cnt) {
+        memset(ents + (size_t)out * E, 0, (size_t)(*cnt - out) * E);
+        *cnt = out;
     }
-    (*nb)++;
-    if (level == 0)
-        return 0;
-    struct mk__fbuf *b;
-    int rc = mk__fb_get(fs, *ptr, 0, &b);
-    if (rc != 0)
-        return rc;
-    /* Copy the pointers: the recursion pins more buffers. */
-    uint32_t *v = malloc((size_t)fs->ptrs * sizeof *v);
-    if (v == NULL) {
-        mk__fb_put(fs, b);
-        return MK_ENOMEM;
-    }
-    for (uint32_t i = 0; i < fs->ptrs; i++)
-        v[i] = mk__le32(b->data + 4 * i);
-    mk__fb_put(fs, b);
-    bool mine = false;
-    for (uint32_t i = 0; i < fs->ptrs && rc == 0; i++)
-        rc = mk__ck_tree(c, &v[i], level - 1, nb, &mine);
-    if (rc == 0 && mine && (rc = mk__ck_room(c)) == 0 &&
-        (rc = mk__fb_get(fs, *ptr, 0, &b)) == 0) {
-        for (uint32_t i = 0; i < fs->ptrs; i++)
-            mk__put32(b->data + 4 * i, v[i]);
-        mk__fb_dirty(fs, b);
-        mk__fb_put(fs, b);
-    }
-    free(v);
     return rc;
 }
 
-/* Check inode ino's block map and block count; write it back if fixed. */
+/* Check inode ino's extent tree and block count; write it back if fixed. */
 static int mk__ck_blocks(struct mk__ck *c, uint32_t ino, struct mk__dinode *di)
 {
+    struct mk__fs *fs = c->fs;
     uint64_t nb = 0;
     bool changed = false;
     int rc = 0;
-    for (unsigned i = 0; i < MK__FS_NADDR && rc == 0; i++)
-        rc = mk__ck_tree(c, &di->addrs[i], i < MK__FS_NDIRECT ? 0 : i - MK__FS_NDIRECT + 1,
-                         &nb, &changed);
-    if (rc != 0)
-        return rc;
+    uint8_t *h = di->ext;
+    if (mk__ext_root_check(h) != 0) {
+        /* The root itself is garbage: nothing under it can be trusted.
+         * A repair empties the file's map (its blocks become leaks). */
+        mk__ck_found(c, &c->r->bad_inodes, c->fix);
+        if (!c->fix)
+            return 0;
+        mk__ext_init(di);
+        changed = true;
+    } else if (mk__le16(h) != 0) {
+        unsigned cnt = mk__le16(h + 2), depth = mk__le16(h + 6);
+        uint64_t eof = (di->size + fs->bsize - 1) / fs->bsize;
+        rc = mk__ck_node(c, ino, h + MK__EXT_HDR, &cnt, depth, 0, (uint64_t)1 << 32, eof, &nb,
+                         &changed);
+        if (rc != 0)
+            return rc;
+        if (c->fix && cnt != mk__le16(h + 2)) {
+            mk__put16(h + 2, (uint16_t)cnt);
+            if (cnt == 0)
+                mk__ext_init(di); /* an empty index root becomes an empty leaf */
+        }
+    }
     if (nb != di->blocks) {
         mk__ck_found(c, &c->r->block_counts, c->fix);
         di->blocks = nb;
@@ -152,6 +242,7 @@ static int mk__ck_iread(struct mk__fs *fs, uint32_t ino, struct mk__dinode *di)
         return rc;
     mk__dinode_decode(b->data + (ino % fs->ipb) * MK__FS_INODE_SIZE, di);
     mk__fb_put(fs, b);
+    di->ino = ino;
     return 0;
 }
 

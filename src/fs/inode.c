@@ -1,10 +1,11 @@
 /*
  * inode.c - inodes: reading and writing them in the inode table, mapping
- * file blocks to device blocks through direct, single, double and triple
- * indirect pointers (the Unix V7 / xv6 bmap scheme, one level deeper than
- * xv6), byte I/O with holes, and truncation.
+ * file blocks to device blocks (mk__bmap, over the extent tree of
+ * extent.c; format version 3), byte I/O with holes, and truncation.
  *
- * Sits on balloc.c and the buffer cache. There is no in-memory inode
+ * Sits on extent.c, balloc.c and the buffer cache. Byte I/O maps a whole
+ * extent at a time (mk__ext_map's run), so a contiguous file costs one
+ * tree walk per extent, not per block. There is no in-memory inode
  * cache: an operation decodes the inode from its (cached) table block into
  * a struct mk__dinode, works on that copy and encodes it back. The caller
  * serialises calls on one mk__fs (fs.h). Growing a file (by truncate or by
@@ -26,7 +27,8 @@ int mk__iread(struct mk__fs *fs, uint32_t ino, struct mk__dinode *di)
         return rc;
     mk__dinode_decode(b->data + (ino % fs->ipb) * MK__FS_INODE_SIZE, di);
     mk__fb_put(fs, b);
-    if (di->type > MK__FS_T_DIR || di->size > fs->max_file)
+    di->ino = ino;
+    if (di->type > MK__FS_T_DIR || di->size > fs->max_file || mk__ext_root_check(di->ext) != 0)
         return MK_ECORRUPT;
     return 0;
 }
@@ -52,93 +54,30 @@ static uint32_t mk__fb_kind(const struct mk__dinode *di)
     return di->type == MK__FS_T_REG ? MK__FB_DATA : 0u;
 }
 
-static bool mk__bno_ok(const struct mk__fs *fs, uint32_t bno)
-{
-    return bno >= fs->sb.data_start && bno < fs->sb.nblocks;
-}
-
 int mk__bmap(struct mk__fs *fs, struct mk__dinode *di, uint64_t fbn, bool alloc,
              uint32_t *bno, bool *fresh)
 {
-    uint64_t P = fs->ptrs;
-    unsigned level;
-    uint32_t *root;
     *fresh = false;
-    if (fbn < MK__FS_NDIRECT) {
-        level = 0;
-        root = &di->addrs[fbn];
-    } else {
-        fbn -= MK__FS_NDIRECT;
-        uint64_t span = P;
-        level = 1;
-        while (fbn >= span) {
-            fbn -= span;
-            if (++level > 3)
-                return MK_ERANGE;
-            span *= P;
-        }
-        root = &di->addrs[MK__FS_NDIRECT + level - 1];
-    }
-
-    /* The pointer at the root (in the inode). */
-    if (*root == 0) {
-        if (!alloc) {
-            *bno = 0;
-            return 0;
-        }
-        uint32_t nb;
-        int rc = level == 0 ? mk__balloc(fs, &nb) : mk__balloc_zero(fs, &nb);
-        if (rc != 0)
+    if (fbn > UINT32_MAX)
+        return MK_ERANGE;
+    uint32_t b, run;
+    int rc = mk__ext_map(fs, di, fbn, &b, &run);
+    if (rc != 0)
+        return rc;
+    if (b == 0 && alloc) {
+        if ((rc = mk__ext_alloc(fs, di, fbn, &b)) != 0)
             return rc;
-        *root = nb;
-        di->blocks++;
-        if (level == 0)
-            *fresh = true;
-    } else if (!mk__bno_ok(fs, *root)) {
-        return MK_ECORRUPT;
+        *fresh = true;
     }
-    uint32_t cur = *root;
-
-    /* Walk down the indirect blocks: at each level pick the slot that
-     * covers fbn (most significant base-P digit first). */
-    for (unsigned l = level; l > 0; l--) {
-        uint64_t below = 1;
-        for (unsigned i = 1; i < l; i++)
-            below *= P;
-        uint32_t slot = (uint32_t)((fbn / below) % P);
-        struct mk__fbuf *b;
-        int rc = mk__fb_get(fs, cur, 0, &b);
-        if (rc != 0)
-            return rc;
-        uint32_t next = mk__le32(b->data + 4 * slot);
-        if (next == 0) {
-            if (!alloc) {
-                mk__fb_put(fs, b);
-                *bno = 0;
-                return 0;
-            }
-            rc = l == 1 ? mk__balloc(fs, &next) : mk__balloc_zero(fs, &next);
-            if (rc != 0) {
-                mk__fb_put(fs, b);
-                return rc;
-            }
-            mk__put32(b->data + 4 * slot, next);
-            mk__fb_dirty(fs, b);
-            di->blocks++;
-            if (l == 1)
-                *fresh = true;
-        } else if (!mk__bno_ok(fs, next)) {
-            mk__fb_put(fs, b);
-            return MK_ECORRUPT;
-        }
-        mk__fb_put(fs, b);
-        cur = next;
-    }
-    *bno = cur;
+    *bno = b;
     return 0;
 }
 
-static int mk__free_from(struct mk__fs *fs, struct mk__dinode *di, uint64_t first);
+/* Free every block of di at file block `first` or beyond. */
+static int mk__free_from(struct mk__fs *fs, struct mk__dinode *di, uint64_t first)
+{
+    return mk__ext_trunc(fs, di, first);
+}
 
 /* Zero the bytes from the end of the file to `to` (or to the end of its
  * last block) before the file grows over them. The bytes past the end of
@@ -176,20 +115,25 @@ int mk__iread_bytes(struct mk__fs *fs, const struct mk__dinode *di, uint64_t off
     }
     if (len > di->size - off)
         len = (size_t)(di->size - off);
-    struct mk__dinode tmp = *di; /* bmap without alloc does not modify it */
     uint8_t *dst = buf;
     size_t done = 0;
+    uint64_t rfbn = 0;       /* the run last mapped: file blocks */
+    uint32_t rbno = 0, rlen = 0; /* [rfbn, rfbn + rlen) at rbno (0: hole) */
     while (done < len) {
         uint64_t pos = off + done;
         uint32_t boff = (uint32_t)(pos % fs->bsize);
         size_t chunk = fs->bsize - boff;
         if (chunk > len - done)
             chunk = len - done;
-        uint32_t bno;
-        bool fresh;
-        int rc = mk__bmap(fs, &tmp, pos / fs->bsize, false, &bno, &fresh);
-        if (rc != 0)
-            return rc;
+        uint64_t fbn = pos / fs->bsize;
+        if (rlen == 0 || fbn < rfbn || fbn - rfbn >= rlen) {
+            int rc = mk__ext_map(fs, di, fbn, &rbno, &rlen);
+            if (rc != 0)
+                return rc;
+            rfbn = fbn;
+        }
+        uint32_t bno = rbno == 0 ? 0 : rbno + (uint32_t)(fbn - rfbn);
+        int rc;
         if (bno == 0) {
             memset(dst + done, 0, chunk); /* a hole */
         } else {
@@ -220,17 +164,30 @@ int mk__iwrite_bytes(struct mk__fs *fs, struct mk__dinode *di, uint64_t off,
         return rc;
     const uint8_t *src = buf;
     size_t done = 0;
+    uint64_t rfbn = 0;           /* the mapped run last looked up */
+    uint32_t rbno = 0, rlen = 0; /* (see mk__iread_bytes) */
     while (done < len) {
         uint64_t pos = off + done;
         uint32_t boff = (uint32_t)(pos % fs->bsize);
         size_t chunk = fs->bsize - boff;
         if (chunk > len - done)
             chunk = len - done;
+        uint64_t fbn = pos / fs->bsize;
+        if (rlen == 0 || fbn < rfbn || fbn - rfbn >= rlen) {
+            if ((rc = mk__ext_map(fs, di, fbn, &rbno, &rlen)) != 0)
+                break;
+            rfbn = fbn;
+        }
         uint32_t bno;
-        bool fresh;
-        rc = mk__bmap(fs, di, pos / fs->bsize, true, &bno, &fresh);
-        if (rc != 0)
-            break;
+        bool fresh = rbno == 0;
+        if (fresh) {
+            /* A hole: a new block (the tree changes, so look up again). */
+            if ((rc = mk__ext_alloc(fs, di, fbn, &bno)) != 0)
+                break;
+            rlen = 0;
+        } else {
+            bno = rbno + (uint32_t)(fbn - rfbn);
+        }
         struct mk__fbuf *b;
         bool whole = chunk == fs->bsize;
         rc = mk__fb_get(fs, bno, ((fresh || whole) ? MK__BUF_NOREAD : 0) | mk__fb_kind(di), &b);
@@ -249,8 +206,8 @@ int mk__iwrite_bytes(struct mk__fs *fs, struct mk__dinode *di, uint64_t off,
         di->mtime = di->ctime = mk__fs_now(fs);
     }
     *n = done;
-    /* A write that stopped early may have attached an indirect block with
-     * no data under it past the end of the file: give it back (on a full
+    /* A write that stopped early may have attached a tree block or a data
+     * block with nothing under it past the end of the file: give it back (on a full
      * device it is precious), so no block ever lies past the end. */
     if (rc != 0)
         mk__free_from(fs, di, (di->size + fs->bsize - 1) / fs->bsize);
@@ -258,74 +215,6 @@ int mk__iwrite_bytes(struct mk__fs *fs, struct mk__dinode *di, uint64_t off,
     if (rc == MK_ENOSPC && done > 0)
         rc = 0;
     return rc;
-}
-
-/* Free the subtree under *ptr (covering `span` file blocks from `base`, at
- * `level` indirections: 0 = a data block) for every file block >= first.
- * Clears *ptr when the whole subtree went. */
-static int mk__trunc_tree(struct mk__fs *fs, struct mk__dinode *di, uint32_t *ptr,
-                          unsigned level, uint64_t base, uint64_t span, uint64_t first)
-{
-    if (*ptr == 0 || base + span <= first)
-        return 0;
-    if (!mk__bno_ok(fs, *ptr))
-        return MK_ECORRUPT;
-    if (level > 0) {
-        uint64_t child = span / fs->ptrs;
-        struct mk__fbuf *b;
-        int rc = mk__fb_get(fs, *ptr, 0, &b);
-        if (rc != 0)
-            return rc;
-        for (uint32_t i = 0; i < fs->ptrs; i++) {
-            uint64_t cbase = base + (uint64_t)i * child;
-            if (cbase + child <= first)
-                continue;
-            uint32_t e = mk__le32(b->data + 4 * i);
-            if (e == 0)
-                continue;
-            rc = mk__trunc_tree(fs, di, &e, level - 1, cbase, child, first);
-            if (rc != 0) {
-                mk__fb_put(fs, b);
-                return rc;
-            }
-            /* A parent that goes as a whole is not rewritten: that
-             * would only add a dead block to the transaction. */
-            if (base < first) {
-                mk__put32(b->data + 4 * i, e);
-                mk__fb_dirty(fs, b);
-            }
-        }
-        mk__fb_put(fs, b);
-    }
-    if (base >= first) {
-        int rc = mk__bfree(fs, *ptr);
-        if (rc != 0)
-            return rc;
-        *ptr = 0;
-        di->blocks--;
-    }
-    return 0;
-}
-
-/* Free every block of di at file block `first` or beyond. */
-static int mk__free_from(struct mk__fs *fs, struct mk__dinode *di, uint64_t first)
-{
-    uint64_t P = fs->ptrs;
-    int rc;
-    for (uint64_t i = 0; i < MK__FS_NDIRECT; i++) {
-        rc = mk__trunc_tree(fs, di, &di->addrs[i], 0, i, 1, first);
-        if (rc != 0)
-            return rc;
-    }
-    uint64_t base = MK__FS_NDIRECT, span = P;
-    for (unsigned l = 1; l <= 3; l++) {
-        rc = mk__trunc_tree(fs, di, &di->addrs[MK__FS_NDIRECT + l - 1], l, base, span, first);
-        if (rc != 0)
-            return rc;
-        base += span;
-        span *= P;
-    }
-    return 0;
 }
 
 int mk__itrunc(struct mk__fs *fs, struct mk__dinode *di, uint64_t size)

@@ -29,9 +29,10 @@ static uint64_t mk__div_up(uint64_t a, uint64_t b)
     return (a + b - 1) / b;
 }
 
+/* Extents address 2^32 file blocks (fs_format.h). */
 static uint64_t mk__max_file(uint32_t bsize)
 {
-    uint64_t P = bsize / 4, nb = MK__FS_NDIRECT + P + P * P + P * P * P;
+    uint64_t nb = (uint64_t)1 << 32;
     if (nb > MK__FS_MAX_FILE / bsize)
         return MK__FS_MAX_FILE;
     return nb * bsize;
@@ -108,7 +109,7 @@ int mk__fs_mkfs(mk_t *k, uint64_t dev, uint32_t want_inodes)
     struct mk__sb sb;
     memset(&sb, 0, sizeof sb);
     sb.magic = MK__FS_MAGIC;
-    sb.version = MK_FS_VERSION;
+    sb.version = MK__FS_VERSION;
     sb.block_size = bsize;
     sb.inode_size = MK__FS_INODE_SIZE;
     sb.nblocks = nblocks;
@@ -176,7 +177,11 @@ int mk__fs_mkfs(mk_t *k, uint64_t dev, uint32_t want_inodes)
     root.size = 2 * MK__FS_DIRENT_SIZE;
     root.blocks = 1;
     root.ctime = root.mtime = sb.mkfs_time;
-    root.addrs[0] = (uint32_t)root_block;
+    mk__ext_init(&root); /* one extent: the root block */
+    mk__put16(root.ext + 2, 1);
+    mk__put32(root.ext + MK__EXT_HDR, 0);
+    mk__put32(root.ext + MK__EXT_HDR + 4, (uint32_t)root_block);
+    mk__put32(root.ext + MK__EXT_HDR + 8, 1);
     if ((rc = mk__buf_get(k, dev, sb.itable_start + MK__FS_ROOT_INO / ipb, 0, &b)) != 0)
         return rc;
     mk__dinode_encode(&root, b->data + (MK__FS_ROOT_INO % ipb) * MK__FS_INODE_SIZE);
@@ -199,7 +204,10 @@ static int mk__sb_check(const struct mk__sb *sb, const uint8_t *raw, uint32_t bs
         return MK_ENOFS;
     if (mk__crc32c(raw, MK__FS_SB_CRC_OFF) != sb->crc)
         return MK_ECORRUPT;
-    if (sb->version != MK_FS_VERSION || sb->block_size != bsize ||
+    /* Another format version (version 2's block pointers, or a newer
+     * one) is never interpreted: refused as a whole, before anything else
+     * is read. There is no in-place upgrade. */
+    if (sb->version != MK__FS_VERSION || sb->block_size != bsize ||
         sb->inode_size != MK__FS_INODE_SIZE || sb->dirent_size != MK__FS_DIRENT_SIZE)
         return MK_ECORRUPT;
     if (sb->nblocks < 2 || sb->nblocks > devblocks || sb->nblocks > 0xffffffffu)

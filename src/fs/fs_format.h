@@ -1,6 +1,7 @@
 /*
  * fs_format.h - the on-disk format of libmk's file system, version 3
- * (MK__FS_VERSION; version 2 added the journal, version 3 extents), and its
+ * (MK__FS_VERSION; version 2 added the journal, version 3 extents and the
+ * on-disk name index of large directories), and its
  * explicit little-endian encoders and decoders. Older versions are refused
  * at mount (MK_ECORRUPT) and probe as "other"; there is no in-place upgrade.
  *

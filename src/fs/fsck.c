@@ -12,9 +12,13 @@
  *      not overlapping, inside their parent's key range; blocks claimed
  *      once), block count; each directory's size, "." and "..",
  *      and every entry (valid name, names a live inode, no second name for
- *      a directory); count the entries naming each inode;
+ *      a directory), then the directory's name index (dxcheck.c: tree
+ *      shape, hash order, every entry reachable once, free chain); count
+ *      the entries naming each inode;
  *   2. link counts against those counts;
- *   3. the inode bitmap, then the block bitmap, against what was reached.
+ *   3. the inode bitmap, then the block bitmap, against what was reached;
+ *   4. (repair) rebuild the damaged directory indexes found in pass 1:
+ *      it allocates blocks, so it runs once the bitmaps are right.
  * Repairs (MK_FSCK_REPAIR) go through the journal like any operation, and
  * are committed at the end, so a crash during a repair is itself safe.
  *

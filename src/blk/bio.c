@@ -67,7 +67,7 @@ void mk__buf_dirty(mk_t *k, mk__buf_t *pb)
         return;
     struct mk__cbuf *b = (struct mk__cbuf *)pb;
     pthread_mutex_lock(&k->blk->lock);
-    if (b->valid && mk__pin_load(b) > 0)
+    if (b->valid && b->pin > 0)
         mk__cache_set_dirty(k->blk, b);
     pthread_mutex_unlock(&k->blk->lock);
 }
@@ -76,10 +76,7 @@ void mk__buf_put(mk_t *k, mk__buf_t *pb)
 {
     if (k == NULL || k->blk == NULL || pb == NULL)
         return;
-    /* No lock: the buffer stays valid while pinned (blk_impl.h), so the
-     * last unpin leaves it on its queue, where the evictor (which reads
-     * pins under the lock with acquire) finds it. Do not touch it after. */
-    mk__pin_dec((struct mk__cbuf *)pb);
+    mk__cache_put(k, (struct mk__cbuf *)pb); /* the pin held the device */
     mk__cache_writeback(k);
 }
 
@@ -93,7 +90,7 @@ void mk__buf_forget(mk_t *k, uint64_t dev, uint64_t blockno)
     struct mk__blk *c = k->blk;
     pthread_mutex_lock(&c->lock);
     struct mk__cbuf *b = mk__hmap_get(&d->bufs, blockno);
-    if (b != NULL && mk__pin_load(b) == 0 && !b->busy) {
+    if (b != NULL && b->pin == 0 && !b->busy) {
         mk__cache_forget(c, b);
         mk__q_free(c, b);
     }
@@ -114,7 +111,7 @@ int mk__blk_invalidate(mk_t *k, uint64_t dev)
     size_t cur = 0;
     pthread_mutex_lock(&c->lock);
     while ((b = mk__hmap_next(&d->bufs, &cur, NULL)) != NULL) {
-        if (!b->busy && !b->dirty && mk__pin_load(b) == 0) {
+        if (!b->busy && !b->dirty && b->pin == 0) {
             b->fnext = list;
             list = b;
         }
@@ -243,7 +240,7 @@ MK_API int mk_cache_stats(mk_t *k, mk_cache_stats_t *out)
             continue;
         s.cached++;
         s.dirty += b->dirty;
-        s.pinned += mk__pin_load(b) > 0;
+        s.pinned += b->pin > 0;
     }
     s.hits = c->hits;
     s.misses = c->misses;

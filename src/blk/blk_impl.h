@@ -84,9 +84,7 @@ struct mk__cbuf {
     struct mk__cbuf *dprev; /* dirty list links (oldest first) */
     struct mk__cbuf *dnext;
     struct mk__cbuf *fnext; /* private list of one flush, drop or read-ahead */
-    /* pinners: raised under the cache lock only, dropped by mk__buf_put
-     * without it (see pin_dec); read under the lock by the scans */
-    _Atomic uint32_t pin;
+    uint32_t pin;
     uint32_t cap;           /* bytes allocated at pub.data */
     uint8_t q;              /* MK__Q_* */
     bool valid;             /* holds (d, blockno) and is in d->bufs */
@@ -140,29 +138,6 @@ struct mk__blk {
     uint64_t ra_reads, ra_blocks, ra_hits, thr_writebacks;
     _Atomic uint64_t dev_reads, dev_writes;
 };
-
-/* Pin counts: raised only under the cache lock (relaxed: the lock orders
- * it), dropped with release (mk__buf_put, without the lock) so that
- * whoever next sees 0 under the lock (acquire) also sees every byte the
- * pinner wrote. A buffer handed out pinned stays valid until its last
- * unpin (nothing invalidates a pinned buffer except the forced drop of
- * mk__blk_fini, which no call may race), so the unlocked unpin never has
- * to move it to the free queue. */
-static inline uint32_t mk__pin_load(struct mk__cbuf *b)
-{
-    return atomic_load_explicit(&b->pin, memory_order_acquire);
-}
-
-static inline void mk__pin_inc(struct mk__cbuf *b)
-{
-    atomic_fetch_add_explicit(&b->pin, 1, memory_order_relaxed);
-}
-
-/* Returns the count left. */
-static inline uint32_t mk__pin_dec(struct mk__cbuf *b)
-{
-    return atomic_fetch_sub_explicit(&b->pin, 1, memory_order_acq_rel) - 1;
-}
 
 /* The internal interface (src/blk/blk.h) is called by the layers above
  * during mk_destroy too, when the context is already marked dead: it
@@ -240,6 +215,7 @@ void mk__cache_set_dirty(struct mk__blk *c, struct mk__cbuf *b);
 void mk__cache_forget(struct mk__blk *c, struct mk__cbuf *b);
 /* Unpin with the lock held. */
 void mk__cache_put_locked(struct mk__blk *c, struct mk__cbuf *b);
+void mk__cache_put(mk_t *k, struct mk__cbuf *b);
 /* Threshold write-back, without the lock: when more than dirty_limit
  * buffers are dirty, write back the oldest unpinned ones. */
 void mk__cache_writeback(mk_t *k);

@@ -19,10 +19,11 @@
  * calls and, through src/blk/blk.h, fs).
  *
  * Locking: the cache lock (blk->lock) guards every buffer's bookkeeping,
- * the queues, the dirty list, each device's block map and the counters;
- * the one exception is the pin count, raised under the lock but dropped
- * by mk__buf_put without it (an atomic, see blk_impl.h), and the hot
- * device table that lets mk__buf_get skip blk->devlock on a hit.
+ * the queues, the dirty list, each device's block map, the counters and
+ * the hot device table that lets mk__buf_get skip blk->devlock on a hit.
+ * (An unlocked unpin with an atomic pin count was tried: on this machine
+ * a lone atomic read-modify-write costs more than an uncontended
+ * lock / unlock pair, so the pin count stays a plain field.)
  * Device I/O is done without it: the buffer is marked busy first. A buffer
  * being read in (busy && reading) has undefined bytes, so a second user
  * waits on blk->cond; a buffer being written back keeps valid bytes and
@@ -228,7 +229,7 @@ static int reclaim(mk_t *k, bool take_free, struct mk__cbuf **out)
         c->writebacks++;
         mk__trace_emit(k, MK_EV_CACHE_WRITEBACK, MK_PID_KERNEL, cand->pub.dev,
                        cand->pub.blockno);
-        if (cand->valid && mk__pin_load(cand) == 0 && !cand->dirty) {
+        if (cand->valid && cand->pin == 0 && !cand->dirty) {
             evict(k, cand);
             *out = cand;
             return 0;
@@ -322,7 +323,7 @@ static uint32_t ra_prepare(mk_t *k, struct mk__dev *d, uint64_t blockno,
             break;
         r->ra = true;
         r->busy = r->reading = true;
-        atomic_store_explicit(&r->pin, 0, memory_order_relaxed);
+        r->pin = 0;
         r->fnext = NULL;
         mk__pol_insert(c, r, true);
         if (tail == NULL)
@@ -403,7 +404,7 @@ struct mk__cbuf *mk__cache_hit_locked(mk_t *k, struct mk__dev *d, uint64_t block
         return NULL;
     if (!(flags & MK__BUF_NOREAD))
         d->seq_next = blockno + 1; /* as mk__cache_get: a run continues */
-    mk__pin_inc(b);
+    b->pin++;
     hit(k, k->blk, d, b);
     return b;
 }
@@ -426,12 +427,12 @@ int mk__cache_get(mk_t *k, struct mk__dev *d, uint64_t blockno, uint32_t flags,
 again:
     b = mk__hmap_get(&d->bufs, blockno);
     if (b != NULL) {
-        mk__pin_inc(b);
+        b->pin++;
         hit(k, c, d, b);
         while (b->busy && b->reading)
             pthread_cond_wait(&c->cond, &c->lock);
         if (!b->valid) { /* its read failed: try ourselves */
-            if (mk__pin_dec(b) == 0)
+            if (--b->pin == 0)
                 mk__q_free(c, b);
             goto again;
         }
@@ -463,7 +464,7 @@ again:
         pthread_mutex_unlock(&c->lock);
         return rc;
     }
-    atomic_store_explicit(&b->pin, 1, memory_order_relaxed);
+    b->pin = 1;
     mk__pol_insert(c, b, false);
     if (flags & MK__BUF_NOREAD) {
         memset(b->pub.data, 0, d->bsize);
@@ -486,7 +487,7 @@ again:
         r->busy = r->reading = false;
         if (!ra_ok) {
             mk__cache_forget(c, r); /* a waiter (pinned) reads it itself */
-            if (mk__pin_load(r) == 0)
+            if (r->pin == 0)
                 mk__q_free(c, r);
         }
     }
@@ -497,7 +498,7 @@ again:
     pthread_cond_broadcast(&c->cond);
     if (rr != 0) {
         mk__cache_forget(c, b);
-        if (mk__pin_dec(b) == 0)
+        if (--b->pin == 0)
             mk__q_free(c, b);
         pthread_mutex_unlock(&c->lock);
         return MK_EIO;
@@ -511,8 +512,16 @@ void mk__cache_put_locked(struct mk__blk *c, struct mk__cbuf *b)
 {
     /* A valid buffer stays on its queue; an invalid one (failed read-in,
      * dropped) becomes free with its last pin. */
-    if (mk__pin_load(b) > 0 && mk__pin_dec(b) == 0 && !b->valid)
+    if (b->pin > 0 && --b->pin == 0 && !b->valid)
         mk__q_free(c, b);
+}
+
+void mk__cache_put(mk_t *k, struct mk__cbuf *b)
+{
+    struct mk__blk *c = k->blk;
+    pthread_mutex_lock(&c->lock);
+    mk__cache_put_locked(c, b);
+    pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- threshold write-back --------------------------------------------------------- */
@@ -568,7 +577,7 @@ void mk__cache_writeback(mk_t *k)
     struct mk__cbuf *list = NULL, *b, *next;
     for (b = c->dl.dnext; b != &c->dl && want > 0; b = next) {
         next = b->dnext;
-        if (b->busy || mk__pin_load(b) > 0)
+        if (b->busy || b->pin > 0)
             continue;
         clear_dirty(c, b);
         b->busy = true;
@@ -725,7 +734,7 @@ int mk__cache_drop_dev(mk_t *k, struct mk__dev *d, bool force)
     }
     cur = 0;
     while ((b = mk__hmap_next(&d->bufs, &cur, NULL)) != NULL) {
-        if (!force && (b->dirty || mk__pin_load(b) > 0)) {
+        if (!force && (b->dirty || b->pin > 0)) {
             pthread_mutex_unlock(&c->lock);
             return b->dirty ? MK_EIO : MK_EBUSY;
         }
@@ -734,7 +743,7 @@ int mk__cache_drop_dev(mk_t *k, struct mk__dev *d, bool force)
     }
     for (b = list; b != NULL; b = b->fnext) {
         mk__cache_forget(c, b);
-        if (mk__pin_load(b) == 0)
+        if (b->pin == 0)
             mk__q_free(c, b);
     }
     pthread_mutex_unlock(&c->lock);

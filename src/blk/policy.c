@@ -177,7 +177,7 @@ void mk__pol_insert(struct mk__blk *c, struct mk__cbuf *b, bool prefetch)
 static struct mk__cbuf *scan(struct mk__blk *c, uint8_t q, uint64_t epoch, bool *saw_busy)
 {
     for (struct mk__cbuf *b = c->q[q].next; b != &c->q[q]; b = b->next) {
-        if (mk__pin_load(b) > 0)
+        if (b->pin > 0)
             continue;
         if (b->busy) {
             *saw_busy = true;

@@ -176,15 +176,15 @@ static int mk__dxk_rest(struct mk__dxk *k, const struct mk__dxhdr *hd, bool *bad
     }
     /* Every live entry has a pair: as many live entries as pairs. */
     uint64_t live = 0;
-    for (uint64_t s = 2; s < k->nslots; s++) {
-        if (mk__bit(k->isidx, s / R)) {
-            s = (s / R + 1) * R - 1;
+    for (uint64_t fb = 0; fb < k->nfb; fb++) {
+        if (mk__bit(k->isidx, fb))
             continue;
-        }
-        if ((rc = mk__dxk_ent(k, s, e)) != 0)
+        size_t n;
+        if ((rc = mk__iread_bytes(fs, k->c.d, fb * fs->bsize, k->c.blk, fs->bsize, &n)) != 0)
             return rc;
-        if (mk__le32(e) != 0)
-            live++;
+        for (uint32_t r = fb == 0 ? 2 : 0; r < R && r * DE < n; r++)
+            if (mk__le32(k->c.blk + (size_t)r * DE) != 0)
+                live++;
     }
     if (live != k->np) {
         *bad = true;
@@ -304,6 +304,12 @@ int mk__dx_rebuild(struct mk__fs *fs, uint32_t dino)
     /* 2. Every free record joins a new free chain (last slot first, so
      * the chain ascends). */
     for (uint64_t fb = nfb; rc == 0 && fb-- > 0;) {
+        uint32_t bno;
+        bool fresh;
+        if ((rc = mk__bmap(fs, &d, fb, false, &bno, &fresh)) != 0)
+            break;
+        if (bno == 0)
+            continue; /* a hole: its slots stay unused (nothing to write) */
         if ((rc = mk__tx_begin(fs, MK__TX_NEED)) != 0 ||
             (rc = mk__iread_bytes(fs, &d, fb * B, buf, B, &n)) != 0)
             break;

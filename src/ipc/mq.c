@@ -42,6 +42,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Keep the rare paths out of line so the common one stays short. */
+#if defined(__GNUC__)
+#define MK__COLD __attribute__((noinline, cold))
+#else
+#define MK__COLD
+#endif
+
 static inline struct mk__slot *mk__mq_slot(const struct mk__mq *q, uint64_t seq)
 {
     return (struct mk__slot *)(void *)(q->ring + (size_t)(seq & q->rmask) * q->stride);
@@ -269,7 +276,7 @@ int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, mk_pid_t pid)
 
 /* Everything but the common case (see mk__mq_send). Called with q->lock
  * held; returns with it released. */
-static int mk__mq_send_slow(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, uint32_t tag,
+MK__COLD static int mk__mq_send_slow(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, uint32_t tag,
                             const void *data, size_t len, uint64_t timeout_ticks)
 {
     struct mk__mq_dl dl;
@@ -385,7 +392,7 @@ static int mk__mq_next(struct mk__mq *q, mk_pid_t pid, uint64_t *seqp, struct mk
 
 /* Everything but the common case (see mk__mq_recv). Called with q->lock
  * held; returns with it released. */
-static int mk__mq_recv_slow(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, mk_pid_t pid,
+MK__COLD static int mk__mq_recv_slow(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, mk_pid_t pid,
                             uint32_t *tag, void *buf, size_t cap, size_t *len,
                             uint64_t timeout_ticks)
 {

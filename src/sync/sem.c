@@ -18,7 +18,8 @@
  *
  * The state word st packs, in one 64-bit atomic:
  *   bits  0..31  count
- *   bit  32      SLOW: waiters are queued (all changes go through s->lock)
+ *   bit  32      SLOW: waiters are or were queued; only s->lock holders
+ *                change st (fast paths keep off)
  *   bits 33..56  generation of the live semaphore (the handle's)
  *   bit  63      LIVE
  * Fast paths (nobody waits, as glibc's sem_t, nptl/sem_waitcommon.c): a
@@ -33,8 +34,13 @@
  * A post while waiters are queued hands its unit straight to the oldest
  * instead of raising the count (Linux kernel/locking/semaphore.c), so the
  * count is non-zero only when nobody waits and exactly one waiter wakes.
- * Invariant under s->lock: wq non-empty => SLOW set => count == 0; the
- * last one to leave the queue (the waker or the waiter) clears SLOW.
+ * Invariants: wq non-empty => SLOW set; SLOW set => count == 0. SLOW is
+ * sticky: a hand-off leaves it set (a semaphore that has just had a
+ * waiter usually gets another one: ping-pong, producer/consumer), and
+ * the first post that finds the queue empty raises the count and clears
+ * SLOW in one store. While SLOW is set nobody but the lock holder writes
+ * st, so those transitions are plain stores, not compare-and-swaps (two
+ * locked instructions fewer per hand-off).
  *
  * Delete wakes the waiters with MK_EDESTROYED; they return without
  * touching the queue again (wq.c unlinks woken nodes), so the object may
@@ -97,20 +103,6 @@ static struct mk__sem *sem_at(mk_t *k, uint64_t h, uint64_t *key)
         return NULL;
     *key = sem_key(gen);
     return atomic_load_explicit(&c[idx & (MK__SEMDIR_CHUNK - 1)], memory_order_acquire);
-}
-
-/* s->lock held: the queue emptied; clear SLOW if the incarnation is still
- * ours (a delete may have retired it, and a create re-used it, while this
- * waiter was being woken). */
-static void sem_settle(struct mk__sem *s, uint64_t key)
-{
-    if (!mk__wq_empty(&s->wq))
-        return;
-    uint64_t st = atomic_load_explicit(&s->st, memory_order_relaxed);
-    while ((st & (ST_ID | ST_SLOW)) == (key | ST_SLOW) &&
-           !atomic_compare_exchange_weak_explicit(&s->st, &st, st & ~ST_SLOW,
-                                                  memory_order_relaxed, memory_order_relaxed))
-        ;
 }
 
 /* ---- table --------------------------------------------------------------- */
@@ -261,8 +253,8 @@ static int sem_wait_slow(mk_t *k, struct mk__sem *s, uint64_t key, uint64_t time
             goto out;
         }
         if ((st & ST_COUNT) != 0) {
-            /* count > 0 implies nobody waits (posts hand off to waiters);
-             * fast paths may still move the count: CAS. */
+            /* count > 0 implies SLOW clear and nobody waiting (posts hand
+             * off to waiters); fast paths may still move the count: CAS. */
             if (atomic_compare_exchange_weak_explicit(&s->st, &st, st - 1, memory_order_acquire,
                                                       memory_order_relaxed)) {
                 rc = 0;
@@ -282,8 +274,9 @@ static int sem_wait_slow(mk_t *k, struct mk__sem *s, uint64_t key, uint64_t time
     bool held;
     rc = mk__wq_wait_handoff(k, &s->wq, &s->lock, timeout_ticks, 0, &held);
     if (!held)
-        return rc; /* handed a unit (or deleted): the waker settled SLOW */
-    sem_settle(s, key); /* a timed-out or killed waiter may have been the last */
+        return rc; /* handed a unit (or deleted) */
+    /* Timed out or killed: SLOW stays (sticky) even if the queue is now
+     * empty; the next post clears it. */
 out:
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -322,15 +315,13 @@ static int sem_post_slow(mk_t *k, struct mk__sem *s, uint64_t key)
             break;
         }
         if ((st & ST_SLOW) != 0) {
-            /* The unit goes straight to the oldest waiter. */
-            int64_t got = mk__wq_wake_one(k, &s->wq, 0);
-            sem_settle(s, key);
-            if (got >= 0) {
-                rc = 0;
-                break;
-            }
-            st = atomic_load_explicit(&s->st, memory_order_relaxed);
-            continue;
+            /* The unit goes straight to the oldest waiter; with nobody
+             * queued (count is 0 under SLOW, and max >= 1) it becomes the
+             * count and SLOW goes: a plain store, fast paths keep off. */
+            if (mk__wq_wake_one(k, &s->wq, 0) < 0)
+                atomic_store_explicit(&s->st, key | 1u, memory_order_release);
+            rc = 0;
+            break;
         }
         if ((st & ST_COUNT) == atomic_load_explicit(&s->max, memory_order_relaxed)) {
             rc = MK_ERANGE;

@@ -34,9 +34,41 @@
  * frees every block it owns and withdraws every share made to it.
  *
  * Thread safety: every function may be called from any host thread at the
- * same time on the same context. An allocation or a free is one short
- * critical section of the context's memory lock (the allocators are
- * O(1)); bytes are never copied under that lock.
+ * same time on the same context; bytes are never copied under the
+ * context's memory lock (a copy of up to 256 bytes by a block's owner may
+ * be made under a per-thread cache's lock, see below).
+ *
+ * Per-thread caches (after Bonwick & Adams, "Magazines and Vmem", USENIX
+ * 2001): each host thread that allocates keeps, per context and per heap,
+ * small stacks of blocks it freed (requests up to 512 bytes; bump and
+ * free-list heaps by size rounded to #MK_MEM_ALIGN, fixed-block heaps by
+ * size class), and quota credit for one pid at a time, charged to that
+ * pid's account in batches of up to 16 KiB. When a thread allocates for
+ * that pid a size whose stack is not empty and its credit covers it, or
+ * frees a block it allocated, the call takes only that thread's cache
+ * lock; any other case takes the context's memory lock (one short
+ * critical section; the allocators are O(1)). None of this changes what
+ * the API reports:
+ *  - a freed block's handle is dead at once, whichever cache the block
+ *    sits in (@c MK_EBADH for a second free, a read, mk_mem_info());
+ *  - mk_mem_usage() and mk_mem_check() report the exact bytes of the
+ *    blocks the pid owns, and an allocation fails with @c MK_EQUOTA only
+ *    when those exact bytes plus the request exceed the quota: the credit
+ *    other threads hold for the pid is taken back before refusing;
+ *  - mk_heap_stats(), mk_heap_reset() and mk_heap_destroy() first return
+ *    every cached block of the heap to it, so cached blocks count as free
+ *    and never keep a heap busy; an allocation that finds the heap full
+ *    does the same before failing with @c MK_ENOMEM;
+ *  - destroying a process frees its blocks wherever they are cached; a
+ *    thread that exits gives its cache back (its live blocks stay live);
+ *    mk_destroy() releases every cache.
+ * What the caches do change: between such calls, a pid's account inside
+ * the library may be charged up to 16 KiB + 512 bytes per thread more than
+ * its blocks use (unused credit; at most the quota); a heap holds the
+ * cached blocks as allocated until one of the calls above returns them, so
+ * a bump heap is reused from its start only then; and a block freed and
+ * allocated again by the same thread usually comes back at the same
+ * address.
  */
 #ifndef MICROKERNEL_MEM_H
 #define MICROKERNEL_MEM_H
@@ -203,7 +235,10 @@ typedef struct mk_heap_stats {
      *  run of unused slabs (#MK_HEAP_FIXED_SLAB bytes each) or, if larger,
      *  the largest size class that has a free slot; 0 when full. */
     uint64_t largest_free;
-    /** Highest value @c used has reached, in bytes. */
+    /** Highest value @c used has reached, in bytes. Blocks parked in
+     *  per-thread caches (see the file description) count as used until
+     *  they are returned, so this can exceed the peak of live blocks by
+     *  what the caches held at that moment. */
     uint64_t high_water;
     /** Blocks allocated from this heap and not yet freed. */
     uint64_t live_blocks;
@@ -227,6 +262,12 @@ typedef struct mk_heap_stats {
 
 /**
  * @brief Read a heap's statistics.
+ *
+ * Every block parked in a per-thread cache of this heap is first returned
+ * to it (see the file description), so the figures are those of a heap
+ * without caches: exact live blocks, bytes and counts. This takes every
+ * thread's cache lock in turn: it is meant for monitoring, not for a hot
+ * loop.
  * @param k Context.
  * @param h Heap handle (#MK_HEAP_DEFAULT allowed).
  * @param[in,out] out Structure whose @c size the caller set; at most that
@@ -435,7 +476,9 @@ MK_API int mk_mem_unshare(mk_t *k, mk_pid_t owner, mk_block_t b, mk_pid_t other)
  *
  * The quota bounds the sum of the sizes of the blocks the process owns. A
  * quota below the current use is accepted; further allocations then fail
- * with @c MK_EQUOTA until enough is freed.
+ * with @c MK_EQUOTA until enough is freed. Quota credit that per-thread
+ * caches hold for @p pid (see the file description) is taken back first,
+ * so the new quota applies to every later allocation exactly.
  * @param k Context.
  * @param pid A live process (not #MK_PID_KERNEL).
  * @param bytes Quota in bytes; 0 means unlimited. New processes start with
@@ -455,7 +498,8 @@ MK_API int mk_mem_set_quota(mk_t *k, mk_pid_t pid, uint64_t bytes);
  * @param k Context.
  * @param pid A live process or #MK_PID_KERNEL.
  * @param[out] used Receives the sum of the sizes of the blocks @p pid owns,
- *        in bytes; may be NULL.
+ *        in bytes, exactly: quota credit that per-thread caches hold for
+ *        @p pid is not counted (see the file description); may be NULL.
  * @param[out] quota Receives the quota in bytes (0 = unlimited); may be NULL.
  * @retval 0 Success.
  * @retval MK_EINVAL @p k is NULL.
@@ -471,7 +515,7 @@ MK_API int mk_mem_usage(mk_t *k, mk_pid_t pid, uint64_t *used, uint64_t *quota);
  *        quota (microkernel-ultra's check_memory_violation).
  *
  * Only the quota is considered, not whether a heap has room. Nothing is
- * counted.
+ * counted. The use compared is exact, as mk_mem_usage() reports it.
  * @param k Context.
  * @param pid A live process or #MK_PID_KERNEL.
  * @param size Bytes.

@@ -28,7 +28,9 @@
  * A read or write pins the block under its guard, copies unlocked, then
  * unpins; a free that finds the block pinned only unpublishes it and the
  * last unpin returns the bytes to the heap, so a copy never lands in memory
- * that has been given to someone else.
+ * that has been given to someone else. Exception: a copy of at most 256
+ * bytes by the owner of a block homed in a cache is made under that
+ * cache's lock, unpinned (copy_small): one lock round trip instead of two.
  */
 #include "heap.h"
 
@@ -553,11 +555,40 @@ static void access_end(mk_t *k, struct mk__mblk *b)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* A small copy by the owner of a block homed in a cache is made under that
+ * cache's lock, with no pin: one lock round trip instead of two (a free
+ * needs the same lock, so the bytes cannot be handed on meanwhile). The
+ * lock is held for at most SMALL_COPY bytes of memcpy. Returns false if
+ * the general path must decide (other pid, error, large copy). */
+#define SMALL_COPY 256u
+
+static bool copy_small(struct mk__mem *m, mk_pid_t pid, mk_block_t bh, uint64_t offset,
+                       void *to, const void *from, uint64_t len)
+{
+    if (len > SMALL_COPY)
+        return false;
+    struct mk__mblk *b = mk__slot_of(m, bh);
+    struct mk__tc *t = b ? atomic_load_explicit(&b->home, memory_order_acquire) : NULL;
+    if (t == NULL)
+        return false;
+    mk__tc_lock(t);
+    bool ok = atomic_load_explicit(&b->home, memory_order_relaxed) == t && slot_valid(b, bh) &&
+              b->owner == pid && offset <= b->bytes && len <= b->bytes - offset;
+    if (ok) {
+        uint8_t *p = b->heap->base + b->off + offset;
+        memcpy(to ? to : p, from ? from : p, (size_t)len);
+    }
+    mk__tc_unlock(t);
+    return ok;
+}
+
 int mk_mem_read(mk_t *k, mk_pid_t pid, mk_block_t bh, uint64_t offset, void *buf, uint64_t len)
 {
     MK__CHECK(k);
     if (buf == NULL && len != 0)
         return MK_EINVAL;
+    if (len != 0 && copy_small(k->mem, pid, bh, offset, buf, NULL, len))
+        return 0;
     struct mk__mblk *b;
     uint8_t *p;
     int rc = access_begin(k, pid, bh, offset, len, true, &b, &p);
@@ -575,6 +606,8 @@ int mk_mem_write(mk_t *k, mk_pid_t pid, mk_block_t bh, uint64_t offset, const vo
     MK__CHECK(k);
     if (buf == NULL && len != 0)
         return MK_EINVAL;
+    if (len != 0 && copy_small(k->mem, pid, bh, offset, NULL, buf, len))
+        return 0;
     struct mk__mblk *b;
     uint8_t *p;
     int rc = access_begin(k, pid, bh, offset, len, true, &b, &p);

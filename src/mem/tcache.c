@@ -19,7 +19,9 @@
  * Slots are carved in chunks of MK__SLOT_CHUNK that never move or go away
  * before the context does, reached through a fixed directory, so a
  * handle is resolved without a lock (mk__slot_of) and every field is then
- * checked under the slot's guard. Free slots are on a list (mem->lock).
+ * checked under the slot's guard. Free slots are on a list (mem->lock);
+ * slots never used yet are above m->fresh and are initialised on first
+ * use, so a chunk's pages are touched only as the table grows.
  *
  * Threads and contexts: a thread finds its cache for a context through a
  * "link" it owns (struct mk__tlink, one per context it used, chained from
@@ -40,6 +42,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 static pthread_mutex_t link_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
@@ -63,28 +66,43 @@ void mk__tc_lock_slow(struct mk__tc *t)
 
 /* ---- block slots --------------------------------------------------------------- */
 
+static struct mk__mblk *chunk_new(void)
+{
+    size_t sz = (size_t)MK__SLOT_CHUNK * sizeof(struct mk__mblk);
+    void *c = aligned_alloc(sz, sz); /* sz is a power of two */
+    if (c == NULL)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    (void)madvise(c, sz, MADV_HUGEPAGE); /* a hint; failure changes nothing */
+#endif
+    return c;
+}
+
 struct mk__mblk *mk__slot_new(struct mk__mem *m)
 {
-    if (m->slot_free == NULL) {
-        if (m->nchunks == MK__SLOT_DIR)
+    struct mk__mblk *b = m->slot_free;
+    if (b != NULL) {
+        m->slot_free = b->onext;
+        b->onext = b->oprev = NULL;
+        return b;
+    }
+    uint32_t idx = atomic_load_explicit(&m->fresh, memory_order_relaxed);
+    uint32_t ci = idx >> MK__SLOT_CHUNK_LOG2;
+    if (ci == m->nchunks) {
+        if (ci == MK__SLOT_DIR)
             return NULL;
-        struct mk__mblk *c = calloc(MK__SLOT_CHUNK, sizeof *c);
+        struct mk__mblk *c = chunk_new();
         if (c == NULL)
             return NULL;
-        uint32_t base = m->nchunks << MK__SLOT_CHUNK_LOG2;
-        for (uint32_t i = MK__SLOT_CHUNK; i-- > 0;) { /* lowest index first out */
-            atomic_init(&c[i].home, NULL);
-            c[i].idx = base + i;
-            c[i].gen = 1;
-            c[i].onext = m->slot_free;
-            m->slot_free = &c[i];
-        }
-        atomic_store_explicit(&m->dir[m->nchunks], c, memory_order_release);
+        atomic_store_explicit(&m->dir[ci], c, memory_order_release);
         m->nchunks++;
     }
-    struct mk__mblk *b = m->slot_free;
-    m->slot_free = b->onext;
-    b->onext = b->oprev = NULL;
+    b = &atomic_load_explicit(&m->dir[ci], memory_order_relaxed)[idx & (MK__SLOT_CHUNK - 1)];
+    memset(b, 0, sizeof *b);
+    atomic_init(&b->home, NULL);
+    b->idx = idx;
+    b->gen = 1;
+    atomic_store_explicit(&m->fresh, idx + 1, memory_order_release);
     return b;
 }
 
@@ -104,10 +122,11 @@ void mk__slot_put(struct mk__mem *m, struct mk__mblk *b)
 void mk__slots_foreach(struct mk__mem *m, void (*fn)(struct mk__mem *, struct mk__mblk *, void *),
                        void *arg)
 {
-    for (uint32_t ci = 0; ci < m->nchunks; ci++) {
-        struct mk__mblk *c = atomic_load_explicit(&m->dir[ci], memory_order_relaxed);
-        for (uint32_t i = 0; i < MK__SLOT_CHUNK; i++)
-            fn(m, &c[i], arg);
+    uint32_t n = atomic_load_explicit(&m->fresh, memory_order_relaxed);
+    for (uint32_t idx = 0; idx < n; idx++) {
+        struct mk__mblk *c =
+            atomic_load_explicit(&m->dir[idx >> MK__SLOT_CHUNK_LOG2], memory_order_relaxed);
+        fn(m, &c[idx & (MK__SLOT_CHUNK - 1)], arg);
     }
 }
 
@@ -372,5 +391,6 @@ void mk__tc_fini(struct mk__mem *m)
         m->dir = NULL;
     }
     m->nchunks = 0;
+    atomic_store_explicit(&m->fresh, 0, memory_order_relaxed);
     m->slot_free = NULL;
 }

@@ -22,6 +22,32 @@ _Static_assert(offsetof(mk_cache_stats_t, policy) == MK_CACHE_STATS_SIZE_V0,
 
 /* ---- internal interface (src/blk/blk.h) ------------------------------------------ */
 
+int mk__buf_swap(mk_t *k, mk__buf_t *old, uint64_t dev, uint64_t blockno, uint32_t flags,
+                 mk__buf_t **out)
+{
+    if (k == NULL || k->blk == NULL || out == NULL) {
+        mk__buf_put(k, old);
+        return MK_EINVAL;
+    }
+    struct mk__blk *c = k->blk;
+    struct mk__dev *d;
+    struct mk__cbuf *b;
+    pthread_mutex_lock(&c->lock);
+    d = mk__cache_hot_find(c, dev);
+    if (d != NULL && blockno < d->nblocks &&
+        (b = mk__cache_hit_locked(k, d, blockno, flags)) != NULL) {
+        if (old != NULL)
+            mk__cache_put_locked(c, (struct mk__cbuf *)old);
+        pthread_mutex_unlock(&c->lock);
+        mk__cache_writeback(k);
+        *out = &b->pub;
+        return 0;
+    }
+    pthread_mutex_unlock(&c->lock);
+    mk__buf_put(k, old);
+    return mk__buf_get(k, dev, blockno, flags, out);
+}
+
 int mk__buf_get(mk_t *k, uint64_t dev, uint64_t blockno, uint32_t flags, mk__buf_t **out)
 {
     MK__ICHECK(k);

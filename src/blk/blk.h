@@ -39,6 +39,11 @@ int mk__buf_get(mk_t *k, uint64_t dev, uint64_t blockno, uint32_t flags, mk__buf
 void mk__buf_dirty(mk_t *k, mk__buf_t *b);
 /* Unpin. */
 void mk__buf_put(mk_t *k, mk__buf_t *b);
+/* mk__buf_put(old) then mk__buf_get(dev, blockno, flags): on a cache hit
+ * both under one lock hold. old (may be NULL) is unpinned whatever the
+ * result. */
+int mk__buf_swap(mk_t *k, mk__buf_t *old, uint64_t dev, uint64_t blockno, uint32_t flags,
+                 mk__buf_t **out);
 /* The file system freed block `blockno` of `dev`: drop its cached copy,
  * dirty or not, unless it is pinned or under I/O (then it stays, harmless).
  * The contents of a freed block never need to reach the device, so a

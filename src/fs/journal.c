@@ -126,27 +126,110 @@ static int mk__m_put(struct mk__u32map *m, uint32_t key, uint32_t val)
 
 /* ---- block access for every fs layer -------------------------------- */
 
+/*
+ * Held buffers: the last MK__FB_SLOTS - MK__FB_USER slots keep the cache
+ * buffers of recently released blocks pinned ("holds", newest first, each
+ * !used with cb != NULL, packed from the first hold slot), so the next
+ * access to the same block (an inode or indirect block, a directory
+ * block) costs no cache call at all, and a new block's pin swaps with the
+ * oldest hold's unpin under one cache lock hold (mk__buf_swap). Holds
+ * never outlive a durability point: every commit, a free of the block (so
+ * the cache can forget it) and mk__jnl_close let them go, and so does any
+ * slot or cache pressure (MK_EBUSY).
+ */
+#define MK__FB_USER (MK__FB_SLOTS - 4)
+
+static struct mk__fbuf *mk__holds(struct mk__fs *fs)
+{
+    return &fs->fbs[MK__FB_USER];
+}
+
+/* Number of holds (0 while a caller uses a hold slot: no holds then). */
+static int mk__nholds(struct mk__fs *fs)
+{
+    struct mk__fbuf *h = mk__holds(fs);
+    int n = 0;
+    while (n < MK__FB_SLOTS - MK__FB_USER && !h[n].used && h[n].cb != NULL)
+        n++;
+    return n;
+}
+
+/* Take hold i out (its buffer stays pinned, returned), keeping the rest
+ * packed. */
+static mk__buf_t *mk__hold_take(struct mk__fs *fs, int i, int n)
+{
+    struct mk__fbuf *h = mk__holds(fs);
+    mk__buf_t *cb = h[i].cb;
+    for (; i + 1 < n; i++)
+        h[i] = h[i + 1];
+    h[n - 1].cb = NULL;
+    h[n - 1].data = NULL;
+    return cb;
+}
+
+static void mk__fb_unhold_all(struct mk__fs *fs)
+{
+    struct mk__fbuf *h = mk__holds(fs);
+    for (int i = 0; i < MK__FB_SLOTS - MK__FB_USER; i++)
+        if (!h[i].used && h[i].cb != NULL) {
+            mk__buf_put(fs->k, h[i].cb);
+            h[i].cb = NULL;
+            h[i].data = NULL;
+        }
+}
+
 int mk__fb_get(struct mk__fs *fs, uint64_t bno, uint32_t flags, struct mk__fbuf **out)
 {
+    if (bno >= fs->sb.nblocks)
+        return MK_ECORRUPT;
     struct mk__fbuf *fb = NULL;
-    for (int i = 0; i < MK__FB_SLOTS; i++)
+    for (int i = 0; i < MK__FB_USER; i++)
         if (!fs->fbs[i].used) {
             fb = &fs->fbs[i];
             break;
         }
-    if (fb == NULL)
-        return MK_EBUSY;
-    if (bno >= fs->sb.nblocks)
-        return MK_ECORRUPT;
+    if (fb == NULL) { /* many pinned at once: the hold slots serve too */
+        mk__fb_unhold_all(fs);
+        for (int i = MK__FB_USER; i < MK__FB_SLOTS && fb == NULL; i++)
+            if (!fs->fbs[i].used)
+                fb = &fs->fbs[i];
+        if (fb == NULL)
+            return MK_EBUSY;
+    }
     uint32_t e;
     if (!(flags & MK__FB_DATA) && mk__m_find(&fs->j.idx, (uint32_t)bno, &e)) {
+        /* The running transaction's copy (a hold of bno, if any, is stale
+         * until the commit installs this copy through the cache). */
         fb->data = fs->j.slab + (size_t)e * fs->bsize;
         fb->cb = NULL;
     } else {
+        struct mk__fbuf *h = mk__holds(fs);
+        int n = fb < h ? mk__nholds(fs) : 0, i = 0;
+        while (i < n && h[i].blockno != bno)
+            i++;
         mk__buf_t *cb;
-        int rc = mk__buf_get(fs->k, fs->dev, bno, flags & MK__BUF_NOREAD, &cb);
-        if (rc != 0)
-            return rc;
+        int rc;
+        if (i < n) {
+            cb = mk__hold_take(fs, i, n); /* still pinned: no cache call */
+        } else if (n == MK__FB_SLOTS - MK__FB_USER) {
+            /* the oldest hold's unpin and our pin in one lock hold */
+            mk__buf_t *old = mk__hold_take(fs, n - 1, n);
+            rc = mk__buf_swap(fs->k, old, fs->dev, bno, flags & MK__BUF_NOREAD, &cb);
+            if (rc == MK_EBUSY) {
+                mk__fb_unhold_all(fs); /* the cache is short of buffers */
+                rc = mk__buf_get(fs->k, fs->dev, bno, flags & MK__BUF_NOREAD, &cb);
+            }
+            if (rc != 0)
+                return rc;
+        } else {
+            rc = mk__buf_get(fs->k, fs->dev, bno, flags & MK__BUF_NOREAD, &cb);
+            if (rc == MK_EBUSY && n > 0) {
+                mk__fb_unhold_all(fs);
+                rc = mk__buf_get(fs->k, fs->dev, bno, flags & MK__BUF_NOREAD, &cb);
+            }
+            if (rc != 0)
+                return rc;
+        }
         fb->data = cb->data;
         fb->cb = cb;
     }
@@ -195,9 +278,27 @@ void mk__fb_put(struct mk__fs *fs, struct mk__fbuf *b)
         return;
     if (b->dirty && !b->isdata && b->cb != NULL)
         mk__tx_log(fs, (uint32_t)b->blockno, b->data, b->cb);
+    b->used = false;
+    struct mk__fbuf *h = mk__holds(fs);
+    if (b->cb != NULL && b < h) {
+        /* Hold it, newest first (unless a caller uses a hold slot). */
+        int n = mk__nholds(fs), m = MK__FB_SLOTS - MK__FB_USER;
+        bool room = true;
+        for (int i = n; i < m; i++)
+            room &= !h[i].used;
+        if (room) {
+            if (n == m) {
+                mk__buf_put(fs->k, mk__hold_take(fs, n - 1, n));
+                n--;
+            }
+            for (int i = n; i > 0; i--)
+                h[i] = h[i - 1];
+            h[0] = *b;
+            b->cb = NULL;
+        }
+    }
     if (b->cb != NULL)
         mk__buf_put(fs->k, b->cb);
-    b->used = false;
     b->cb = NULL;
     b->data = NULL;
 }
@@ -356,6 +457,7 @@ int mk__jnl_open(struct mk__fs *fs)
 void mk__jnl_close(struct mk__fs *fs)
 {
     struct mk__jnl *j = &fs->j;
+    mk__fb_unhold_all(fs);
     free(j->bno);
     free(j->slab);
     free(j->pendv);
@@ -396,6 +498,12 @@ int mk__tx_defer_free(struct mk__fs *fs, uint32_t bno)
      * place) is dead: the block comes back only through the commit that
      * frees it, or a crash before it, which restores the last committed
      * state, whose data reached the device at that commit. */
+    int n = mk__nholds(fs);
+    for (int i = 0; i < n; i++)
+        if (mk__holds(fs)[i].blockno == bno) {
+            mk__buf_put(fs->k, mk__hold_take(fs, i, n));
+            break;
+        }
     mk__buf_forget(fs->k, fs->dev, bno);
     return 0;
 }
@@ -496,5 +604,6 @@ done:
     mk__m_clear(&j->idx);
     mk__m_clear(&j->pend);
     j->npend = 0;
+    mk__fb_unhold_all(fs); /* nothing stays pinned past a durability point */
     return 0;
 }

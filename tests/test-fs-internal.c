@@ -984,6 +984,20 @@ START_TEST(fsck_survives_garbage_dir_index)
             int rc = mk_vfs_stat(k, p, &(mk_stat_t){.size = sizeof(mk_stat_t)});
             ck_assert(rc == 0 || rc == MK_ECORRUPT || rc == MK_ENOENT);
         }
+        /* Changes through the damaged index fail cleanly or go through. */
+        for (int i = 0; i < 10; i++) {
+            char p[32];
+            snprintf(p, sizeof p, "/d/w%d_%d", round, i);
+            mk_fd_t fd;
+            int rc = mk_vfs_open(k, MK_PID_KERNEL, p, MK_O_WRONLY | MK_O_CREAT, &fd);
+            ck_assert(rc == 0 || rc == MK_ECORRUPT);
+            if (rc == 0)
+                ck_assert_int_eq(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+            if (i % 2 == 0) {
+                rc = mk_vfs_unlink(k, p);
+                ck_assert(rc == 0 || rc == MK_ECORRUPT || rc == MK_ENOENT);
+            }
+        }
         ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
         mk_fsck_report_t r;
         r.size = sizeof r;

@@ -680,6 +680,177 @@ START_TEST(delete_during_traffic)
 }
 END_TEST
 
+/* ---- memory blocks through per-thread caches ---------------------------
+ * Threads allocate blocks of 16-600 bytes (most go through their own
+ * caches), write a pattern naming the block, and swap handles through a
+ * shared pool, so most blocks are checked and freed by another thread
+ * than the one that allocated them. Meanwhile the main thread reads heap
+ * statistics and usage (which flush every cache), resets nothing in use,
+ * and destroys and re-creates a process whose blocks sit in the threads'
+ * caches. No byte may be wrong, no handle may be accepted twice, and at
+ * the end every heap is empty and every account at zero. */
+
+#define MEM_POOL 64
+#define MEM_THREADS 4
+
+struct mem_pool {
+    mk_t *k;
+    mk_heap_t heaps[3];
+    pthread_mutex_t mu;
+    mk_block_t b[MEM_POOL];
+    uint64_t n[MEM_POOL];
+    mk_pid_t pid[MEM_POOL];
+    uint32_t seed[MEM_POOL];
+    atomic_int stop;
+};
+
+struct mem_worker {
+    struct mem_pool *p;
+    uint32_t rng;
+    int bad;
+    int ops;
+};
+
+static uint32_t mem_rand(uint32_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+static uint8_t mem_pat(uint32_t seed, uint64_t i)
+{
+    return (uint8_t)(seed * 31u + i * 7u);
+}
+
+static void *mem_worker_main(void *arg)
+{
+    struct mem_worker *w = arg;
+    struct mem_pool *p = w->p;
+    uint8_t buf[600];
+    while (!atomic_load(&p->stop) && w->ops < 20000) {
+        w->ops++;
+        uint32_t r = mem_rand(&w->rng);
+        mk_pid_t pid = (r & 7) == 0 ? 3 : (mk_pid_t)(1 + (r >> 3) % 2);
+        uint64_t n = 16 + (r >> 8) % 585;
+        mk_heap_t heap = p->heaps[(r >> 20) % 3];
+        mk_block_t b;
+        int rc = mk_mem_alloc(p->k, pid, heap, n, &b);
+        if (rc == MK_ENOENT && pid == 3)
+            continue; /* pid 3 is being re-created */
+        if (rc == MK_ENOMEM)
+            continue; /* the bump heap fills up until its blocks all go */
+        if (rc != 0) {
+            w->bad++;
+            continue;
+        }
+        uint32_t seed = mem_rand(&w->rng);
+        for (uint64_t i = 0; i < n; i++)
+            buf[i] = mem_pat(seed, i);
+        rc = mk_mem_write(p->k, pid, b, 0, buf, n);
+        if (rc != 0 && !(pid == 3 && rc == MK_EBADH)) /* freed by pid 3's exit */
+            w->bad++;
+        /* Swap with a pool entry; check and free what was there. */
+        uint32_t j = mem_rand(&w->rng) % MEM_POOL;
+        pthread_mutex_lock(&p->mu);
+        mk_block_t ob = p->b[j];
+        uint64_t on = p->n[j];
+        mk_pid_t opid = p->pid[j];
+        uint32_t oseed = p->seed[j];
+        p->b[j] = b, p->n[j] = n, p->pid[j] = pid, p->seed[j] = seed;
+        pthread_mutex_unlock(&p->mu);
+        if (ob == 0)
+            continue;
+        rc = mk_mem_read(p->k, opid, ob, 0, buf, on);
+        if (rc == 0) {
+            for (uint64_t i = 0; i < on; i++)
+                if (buf[i] != mem_pat(oseed, i)) {
+                    w->bad++;
+                    break;
+                }
+        } else if (!(opid == 3 && (rc == MK_EBADH || rc == MK_ENOENT))) {
+            w->bad++;
+        }
+        rc = mk_mem_free(p->k, opid, ob);
+        if (rc != 0 && !(opid == 3 && (rc == MK_EBADH || rc == MK_ENOENT)))
+            w->bad++;
+        if (mk_mem_free(p->k, opid, ob) == 0) /* never twice */
+            w->bad++;
+    }
+    return NULL;
+}
+
+START_TEST(mem_blocks_cross_threads_with_exit_and_stats)
+{
+    mk_t *k = new_kernel();
+    static struct mem_pool p;
+    memset(&p, 0, sizeof p);
+    p.k = k;
+    pthread_mutex_init(&p.mu, NULL);
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_FIXED, 1 << 20, &p.heaps[0]), 0);
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_FREELIST, 1 << 20, &p.heaps[1]), 0);
+    ck_assert_int_eq(mk_heap_create(k, MK_HEAP_BUMP, 1 << 20, &p.heaps[2]), 0);
+    for (mk_pid_t pid = 1; pid <= 3; pid++)
+        ck_assert_int_eq(mk_proc_create(k, pid, NULL), 0);
+    struct mem_worker w[MEM_THREADS];
+    pthread_t th[MEM_THREADS];
+    for (int i = 0; i < MEM_THREADS; i++) {
+        w[i] = (struct mem_worker){&p, 0x9e3779b9u * (uint32_t)(i + 1), 0, 0};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, mem_worker_main, &w[i]), 0);
+    }
+    for (int round = 0; round < 20; round++) {
+        sleep_ms(5);
+        mk_heap_stats_t s;
+        memset(&s, 0, sizeof s);
+        s.size = sizeof s;
+        for (int h = 0; h < 3; h++) {
+            ck_assert_int_eq(mk_heap_stats(k, p.heaps[h], &s), 0);
+            ck_assert_uint_eq(s.used + s.free, s.capacity);
+            ck_assert_uint_le(s.live_blocks, s.allocs);
+        }
+        uint64_t used;
+        ck_assert_int_eq(mk_mem_usage(k, 1, &used, NULL), 0);
+        ck_assert_uint_le(used, (uint64_t)(MEM_POOL + MEM_THREADS) * 600);
+        ck_assert_int_eq(mk_proc_destroy(k, 3), 0);
+        ck_assert_int_eq(mk_proc_create(k, 3, NULL), 0);
+    }
+    atomic_store(&p.stop, 1);
+    for (int i = 0; i < MEM_THREADS; i++) {
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+        ck_assert_int_eq(w[i].bad, 0);
+        ck_assert_int_gt(w[i].ops, 0);
+    }
+    for (int j = 0; j < MEM_POOL; j++) {
+        if (p.b[j] == 0)
+            continue;
+        int rc = mk_mem_free(k, p.pid[j], p.b[j]);
+        if (p.pid[j] == 3)
+            ck_assert(rc == 0 || rc == MK_EBADH);
+        else
+            ck_assert_int_eq(rc, 0);
+    }
+    for (mk_pid_t pid = 1; pid <= 3; pid++) {
+        uint64_t used = 1;
+        ck_assert_int_eq(mk_mem_usage(k, pid, &used, NULL), 0);
+        ck_assert_uint_eq(used, 0);
+    }
+    for (int h = 0; h < 3; h++) {
+        mk_heap_stats_t s;
+        memset(&s, 0, sizeof s);
+        s.size = sizeof s;
+        ck_assert_int_eq(mk_heap_stats(k, p.heaps[h], &s), 0);
+        ck_assert_uint_eq(s.used, 0);
+        ck_assert_uint_eq(s.live_blocks, 0);
+        ck_assert_uint_eq(s.requested, 0);
+        ck_assert_uint_eq(s.allocs, s.frees);
+        ck_assert_int_eq(mk_heap_destroy(k, p.heaps[h]), 0);
+    }
+    pthread_mutex_destroy(&p.mu);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 static Suite *threads_suite(void)
 {
     Suite *s = suite_create("threads");
@@ -697,6 +868,7 @@ static Suite *threads_suite(void)
     tcase_add_test(tc, unsubscribe_and_destroy_wake_subscriber);
     tcase_add_test(tc, process_churn_with_subscriptions);
     tcase_add_test(tc, delete_during_traffic);
+    tcase_add_test(tc, mem_blocks_cross_threads_with_exit_and_stats);
     suite_add_tcase(s, tc);
     return s;
 }

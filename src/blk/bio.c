@@ -110,18 +110,27 @@ void mk__buf_forget(mk_t *k, uint64_t dev, uint64_t blockno)
 {
     if (k == NULL || k->blk == NULL)
         return;
-    struct mk__dev *d;
-    if (mk__dev_get(k, dev, &d) != 0)
-        return;
     struct mk__blk *c = k->blk;
+    struct mk__dev *d = NULL;
+    bool ref = false;
     pthread_mutex_lock(&c->lock);
+    /* The hot table is valid under the cache lock (see mk__buf_get); a
+     * device not in it is looked up, and held by a ref, the slow way. */
+    if ((d = mk__cache_hot_find(c, dev)) == NULL) {
+        pthread_mutex_unlock(&c->lock);
+        if (mk__dev_get(k, dev, &d) != 0)
+            return;
+        ref = true;
+        pthread_mutex_lock(&c->lock);
+    }
     struct mk__cbuf *b = mk__hmap_get(&d->bufs, blockno);
     if (b != NULL && b->pin == 0 && !b->busy) {
         mk__cache_forget(c, b);
         mk__q_free(c, b);
     }
     pthread_mutex_unlock(&c->lock);
-    mk__dev_put(k, d);
+    if (ref)
+        mk__dev_put(k, d);
 }
 
 int mk__blk_invalidate(mk_t *k, uint64_t dev)

@@ -508,6 +508,9 @@ int mk__tx_defer_free(struct mk__fs *fs, uint32_t bno)
     return 0;
 }
 
+/* Deferred frees after which the running transaction is committed. */
+#define MK__TX_PEND_MAX 4096u
+
 /* Blocks a commit adds on its own: the superblock and the bitmap blocks
  * of the deferred frees. */
 static uint32_t mk__tx_extra(const struct mk__fs *fs)
@@ -524,7 +527,13 @@ int mk__tx_begin(struct mk__fs *fs, uint32_t need)
      * are needed. */
     bool tight = j->npend > 0 &&
                  fs->sb.free_blocks < (uint64_t)j->npend + 2u * MK__TX_WCHUNK;
-    if (full || tight)
+    /* A size limit on the running transaction, as jbd2's
+     * j_max_transaction_buffers: without it a create / unlink loop that
+     * never syncs grows the deferred-free set to the whole free space
+     * (a hash map of ~10^5 entries, a cache miss per free) before the
+     * `tight` rule commits. Committing early only makes more durable. */
+    bool many = j->npend >= MK__TX_PEND_MAX;
+    if (full || tight || many)
         return mk__tx_commit(fs);
     return 0;
 }

@@ -106,6 +106,26 @@ static inline uint8_t bin_of(uint32_t kind, uint64_t size)
     return (uint8_t)((size - 1) >> 4);
 }
 
+/* The stack to pop for a request of bin `bin`, MK__NBINS if none. A
+ * free-list heap's block may serve a request up to MK__FL_SPAN - 1 bins
+ * (16 bytes each) smaller than it was carved for: with few blocks parked
+ * (MK__TC_FL_CAP), that keeps the hit rate up for mixed sizes, at the cost
+ * of up to 48 bytes of rounding in such a block. */
+#define MK__FL_SPAN 4u
+
+static inline uint32_t bin_find(const struct mk__tcent *e, uint32_t bin)
+{
+    if (e->n[bin] != 0)
+        return bin;
+    if (e->kind != MK_HEAP_FREELIST)
+        return MK__NBINS;
+    uint32_t end = bin + MK__FL_SPAN < MK__NBINS ? bin + MK__FL_SPAN : MK__NBINS;
+    for (uint32_t b = bin + 1; b < end; b++)
+        if (e->n[b] != 0)
+            return b;
+    return MK__NBINS;
+}
+
 static bool may_access(const struct mk__mblk *b, mk_pid_t pid)
 {
     if (b->owner == pid)
@@ -196,8 +216,23 @@ void mk__blk_release(struct mk__mem *m, struct mk__mblk *b)
     mk__slot_put(m, b);
 }
 
+/* Give the oldest `count` blocks of one stack back to the heap. */
+static void drain(struct mk__mem *m, struct mk__tcent *e, uint32_t bin, uint32_t count)
+{
+    struct mk__mblk **st = e->stack[bin];
+    for (uint32_t j = 0; j < count; j++) {
+        mk__heap_raw_free(e->h, st[j]->off);
+        mk__slot_put(m, st[j]);
+    }
+    memmove(&st[0], &st[count], (e->n[bin] - count) * sizeof st[0]);
+    e->n[bin] -= count;
+    e->total -= count;
+}
+
 /* Park a freed block in its cache t if it fits (mem->lock and t held),
- * making room by giving half a full stack back; else release it. */
+ * making room by giving back the 4 oldest blocks of its stack when that is
+ * full, or of the fullest stack when the entry is; else release it. At
+ * most 4 allocator frees: this path's cost stays bounded and small. */
 static void park_or_release(struct mk__mem *m, struct mk__tc *t, struct mk__mblk *b)
 {
     if (t != NULL && b->bin != MK__BIN_NONE) {
@@ -205,18 +240,16 @@ static void park_or_release(struct mk__mem *m, struct mk__tc *t, struct mk__mblk
             struct mk__tcent *e = &t->ent[i];
             if (e->h != b->heap)
                 continue;
-            uint32_t n = e->n[b->bin];
-            if (n == MK__MAG) {
-                for (uint32_t j = 0; j < MK__MAG / 2; j++) { /* oldest half */
-                    mk__heap_raw_free(e->h, e->stack[b->bin][j]->off);
-                    mk__slot_put(m, e->stack[b->bin][j]);
-                }
-                memmove(&e->stack[b->bin][0], &e->stack[b->bin][MK__MAG / 2],
-                        (MK__MAG / 2) * sizeof e->stack[0][0]);
-                n = MK__MAG / 2;
+            if (e->n[b->bin] == MK__MAG || e->total == e->cap) {
+                uint32_t v = b->bin;
+                if (e->n[v] < 2)
+                    for (uint32_t j = 0; j < MK__NBINS; j++)
+                        if (e->n[j] > e->n[v])
+                            v = j;
+                drain(m, e, v, e->n[v] < 4 ? e->n[v] : 4);
             }
-            e->stack[b->bin][n] = b;
-            e->n[b->bin] = n + 1;
+            e->stack[b->bin][e->n[b->bin]++] = b;
+            e->total++;
             e->frees++;
             e->req_out += b->bytes;
             return;
@@ -288,8 +321,11 @@ static int alloc_locked(struct mk__mem *m, struct mk__tc *t, struct mk__mpid *r,
     struct mk__tcent *e = NULL;
     if (t != NULL && bin != MK__BIN_NONE) {
         e = mk__tc_ent(t, hh, h);
-        if (e->n[bin] != 0) {
+        uint32_t fb = bin_find(e, bin);
+        if (fb != MK__NBINS) {
+            bin = (uint8_t)fb;
             b = e->stack[bin][--e->n[bin]];
+            e->total--;
             e->allocs++;
             e->req_in += size;
         }
@@ -375,11 +411,12 @@ int mk_mem_alloc(mk_t *k, mk_pid_t pid, mk_heap_t heap, uint64_t size, mk_block_
                 struct mk__tcent *e = &t->ent[i];
                 if (e->hh != heap || e->h == NULL)
                     continue;
-                uint8_t bin = bin_of(e->kind, size);
-                if (e->n[bin] == 0)
+                uint32_t bin = bin_find(e, bin_of(e->kind, size));
+                if (bin == MK__NBINS)
                     break;
                 struct mk__mblk *b = e->stack[bin][--e->n[bin]];
-                publish(b, pid, size, bin);
+                e->total--;
+                publish(b, pid, size, (uint8_t)bin);
                 b->ent = (uint8_t)i;
                 e->allocs++;
                 e->req_in += size;
@@ -456,13 +493,14 @@ int mk_mem_free(mk_t *k, mk_pid_t pid, mk_block_t bh)
             b->owner == pid && b->pins == 0 && b->nshares == 0 && b->bin != MK__BIN_NONE) {
             struct mk__tcent *e = &t->ent[b->ent];
             uint32_t n = e->n[b->bin];
-            if (e->h == b->heap && n < MK__MAG) {
+            if (e->h == b->heap && n < MK__MAG && e->total < e->cap) {
                 b->live = 0;
                 gen_next(b);
                 list_unlink(&t->owned, b);
                 t->live -= b->bytes;
                 e->stack[b->bin][n] = b;
                 e->n[b->bin] = n + 1;
+                e->total++;
                 e->frees++;
                 e->req_out += b->bytes;
                 mk__tc_unlock(t);

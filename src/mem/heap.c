@@ -23,7 +23,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 struct mk__heap *mk__heap_lookup(struct mk__mem *m, mk_heap_t h)
 {
@@ -390,16 +389,6 @@ int mk__mem_init(mk_t *k)
             return MK_ENOMEM;
         }
         region = m->owned_arena;
-#ifdef MADV_HUGEPAGE
-        /* A hint (THP "madvise" mode): random access to blocks spread over
-         * a large arena then misses the TLB far less. The caller's own
-         * region is left as the caller set it up. */
-        const uintptr_t huge = (uintptr_t)2 << 20;
-        uintptr_t lo = ((uintptr_t)region + huge - 1) & ~(huge - 1);
-        uintptr_t hi = ((uintptr_t)region + (uintptr_t)rsize) & ~(huge - 1);
-        if (hi > lo)
-            (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-#endif
     }
     /* Align the arena so every block starts MK_MEM_ALIGN aligned. */
     uint64_t skew = (uint64_t)(-(uintptr_t)region & (MK__ALIGN - 1));

@@ -166,6 +166,10 @@ struct mk__mblk {
 #define MK__MAG 32u            /* blocks per bin stack */
 #define MK__TC_NENT 4u         /* heaps per cache */
 #define MK__CREDIT 16384u      /* quota credit taken per refill, bytes */
+/* Blocks parked per (thread, free-list heap) at most: giving them all back
+ * (flush before MK_ENOMEM, statistics) costs that many TLSF frees, so this
+ * bounds what the caches add to the heap's worst-case operation. */
+#define MK__TC_FL_CAP 64u
 
 struct mk__tcent {
     mk_heap_t hh;          /* heap handle the caller names (0 = default) */
@@ -173,6 +177,7 @@ struct mk__tcent {
     uint32_t kind;
     uint64_t allocs, frees; /* counted here, merged into h on flush */
     uint64_t req_in, req_out;
+    uint32_t total, cap;   /* blocks parked here, and at most */
     uint32_t n[MK__NBINS];
     struct mk__mblk *stack[MK__NBINS][MK__MAG];
 };
@@ -193,10 +198,9 @@ struct mk__tc {
 };
 
 /* Block slots: a directory of chunks that never move. A chunk is 2 MiB
- * (16384 slots of 128 bytes), aligned so that the kernel may back it with
- * one huge page (MADV_HUGEPAGE): at 10^6 blocks a random lookup then costs
- * a cache miss but rarely a TLB miss. Slots are initialised when first
- * handed out (m->fresh), so an unused chunk costs address space only. */
+ * (16384 slots of 128 bytes, each 64-byte aligned). Slots are initialised
+ * when first handed out (m->fresh), so an unused chunk costs address space
+ * only. */
 #define MK__SLOT_CHUNK_LOG2 14u
 #define MK__SLOT_CHUNK (1u << MK__SLOT_CHUNK_LOG2)
 #define MK__SLOT_DIR (1u << 14) /* 2^28 blocks at most */

@@ -1058,6 +1058,133 @@ START_TEST(deleted_data_never_reaches_the_device)
 }
 END_TEST
 
+/* Size of a file, -1 if absent. */
+static long long size_of(mk_t *k, const char *path)
+{
+    mk_stat_t st;
+    st.size = sizeof st;
+    int rc = mk_vfs_stat(k, path, &st);
+    if (rc == MK_ENOENT)
+        return -1;
+    ck_assert_int_eq(rc, 0);
+    return (long long)st.bytes;
+}
+
+/* Mount a copy of a crash image (fsck first: clean) and check that it
+ * holds a prefix of the loop's operations: /k0 .. /k<n-1> complete, each
+ * with its data, plus at most the one operation a commit could cut in
+ * two steps (a create before its write, a temporary before its unlink).
+ * Returns n. */
+static int surviving_prefix(const struct mdev *img, int made)
+{
+    struct mdev md = {malloc((size_t)MNB * MBS), 0};
+    ck_assert_ptr_nonnull(md.mem);
+    memcpy(md.mem, img->mem, (size_t)MNB * MBS);
+    mk_t *k = new_kernel();
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "crash", &md_ops, &md, MBS, MNB, &d), 0);
+    mk_fsck_report_t rep;
+    rep.size = sizeof rep;
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &rep), 0);
+    ck_assert_uint_eq(rep.problems, 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    int n = 0, extra = 0;
+    char p[32];
+    for (; n < made; n++) {
+        snprintf(p, sizeof p, "/k%d", n);
+        long long sz = size_of(k, p);
+        if (sz != MBS) {
+            if (sz == 0)
+                extra++; /* created, not written yet */
+            else
+                ck_assert_int_eq(sz, -1);
+            break;
+        }
+        uint8_t b[MBS];
+        mk_fd_t fd;
+        size_t got = 0;
+        ck_assert_int_eq(mk_vfs_open(k, K, p, MK_O_RDONLY, &fd), 0);
+        ck_assert_int_eq(mk_vfs_read(k, K, fd, b, sizeof b, &got), 0);
+        ck_assert_int_eq(mk_vfs_close(k, K, fd), 0);
+        ck_assert_uint_eq(got, MBS);
+        for (size_t i = 0; i < got; i++)
+            ck_assert_uint_eq(b[i], (uint8_t)(n + 1));
+    }
+    for (int j = n + 1; j < made; j++) { /* nothing after the first gap */
+        snprintf(p, sizeof p, "/k%d", j);
+        ck_assert_int_eq(size_of(k, p), -1);
+    }
+    for (int t = 0; t < 7; t++) {
+        snprintf(p, sizeof p, "/t%d", t);
+        extra += size_of(k, p) >= 0;
+    }
+    ck_assert_int_le(extra, 1);
+    ck_assert_int_eq(count_entries(k, "/"), n + extra);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    free(md.mem);
+    return n;
+}
+
+/* Creates and unlinks with no fsync: the journal commits by itself when
+ * its running transaction grows large (its deferred-free limit), so a
+ * crash then (the device image as it is, never unmounted) mounts fsck
+ * clean with a prefix of the operations and nothing else; fsync, sync and
+ * unmount each make everything before them durable. */
+START_TEST(unsynced_operations_commit_in_groups_and_crash_to_a_prefix)
+{
+    struct mdev md = {calloc(MNB, MBS), 0};
+    ck_assert_ptr_nonnull(md.mem);
+    mk_t *k = new_kernel();
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_register(k, "md", &md_ops, &md, MBS, MNB, &d), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", MK_MOUNT_FORMAT), 0);
+    ck_assert_int_eq(surviving_prefix(&md, 1), 0); /* formatted, empty */
+    /* 5,000 rounds of create + write 1 KiB + unlink; every 100th file is
+     * kept as /k<j> */
+    int made = 0;
+    for (int i = 0; i < 5000; i++) {
+        char p[32];
+        int keep = i % 100 == 0;
+        if (keep)
+            snprintf(p, sizeof p, "/k%d", made);
+        else
+            snprintf(p, sizeof p, "/t%d", i % 7);
+        put_pattern(k, p, MK_O_TRUNC, keep ? (uint8_t)(made + 1) : 0x77, MBS);
+        if (keep)
+            made++;
+        else
+            ck_assert_int_eq(mk_vfs_unlink(k, p), 0);
+    }
+    /* No durability point was asked for, yet the device holds a prefix of
+     * at least the first commit's worth (4,096 frees = 42 kept files). */
+    int n1 = surviving_prefix(&md, made);
+    ck_assert_int_ge(n1, 40);
+    ck_assert_int_le(n1, made);
+    /* fsync: everything so far */
+    put_pattern(k, "/k50", 0, 51, MBS);
+    made++;
+    mk_fd_t fd;
+    ck_assert_int_eq(mk_vfs_open(k, K, "/k0", MK_O_RDONLY, &fd), 0);
+    ck_assert_int_eq(mk_vfs_fsync(k, K, fd), 0);
+    ck_assert_int_eq(mk_vfs_close(k, K, fd), 0);
+    ck_assert_int_eq(surviving_prefix(&md, made), made);
+    /* sync */
+    put_pattern(k, "/k51", 0, 52, MBS);
+    made++;
+    ck_assert_int_ge(surviving_prefix(&md, made), made - 1);
+    ck_assert_int_eq(mk_vfs_sync(k), 0);
+    ck_assert_int_eq(surviving_prefix(&md, made), made);
+    /* unmount */
+    put_pattern(k, "/k52", 0, 53, MBS);
+    made++;
+    ck_assert_int_ge(surviving_prefix(&md, made), made - 1);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    ck_assert_int_eq(surviving_prefix(&md, made), made);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    free(md.mem);
+}
+END_TEST
+
 /* Descriptor calls do not hold the mount table: a file's reference keeps
  * its mount. Readers hammer a shared descriptor while the main thread
  * tries to unmount (refused until the last descriptor is closed) and
@@ -1153,6 +1280,7 @@ static Suite *vfs_suite(void)
     tcase_add_test(tc, threads_on_several_mounts);
     tcase_add_test(tc, deleted_data_never_reaches_the_device);
     tcase_add_test(tc, descriptor_calls_race_unmount_and_close);
+    tcase_add_test(tc, unsynced_operations_commit_in_groups_and_crash_to_a_prefix);
     suite_add_tcase(s, tc);
     return s;
 }

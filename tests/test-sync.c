@@ -233,6 +233,39 @@ START_TEST(destroyed_context_is_refused)
 }
 END_TEST
 
+/* More semaphores than one chunk of the semaphore table holds (the table
+ * grows while others use it without a lock): every one keeps its own
+ * count, deleted ones are re-used with new handles. */
+START_TEST(semaphores_across_table_chunks)
+{
+    mk_t *k = new_kernel();
+    enum { N = 2600 };
+    static mk_sem_t s[N];
+    char name[16];
+    for (uint32_t i = 0; i < N; i++) {
+        snprintf(name, sizeof name, "t%u", i);
+        ck_assert_int_eq(mk_sem_create(k, name, i % 1000, 0, &s[i]), 0);
+    }
+    for (uint32_t i = 0; i < N; i += 3)
+        ck_assert_int_eq(mk_sem_delete(k, s[i]), 0);
+    for (uint32_t i = 0; i < N; i += 3) {
+        snprintf(name, sizeof name, "u%u", i);
+        mk_sem_t h;
+        ck_assert_int_eq(mk_sem_create(k, name, 7, 0, &h), 0);
+        ck_assert_int_eq(mk_sem_post(k, s[i]), MK_EBADH);
+        ck_assert_uint_ne(h, s[i]);
+        ck_assert_uint_eq(value(k, h), 7);
+    }
+    for (uint32_t i = 0; i < N; i++) {
+        if (i % 3 == 0)
+            continue;
+        ck_assert_int_eq(mk_sem_post(k, s[i]), 0);
+        ck_assert_uint_eq(value(k, s[i]), i % 1000 + 1);
+    }
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 /* Semaphore objects are re-used after a delete (the handle's slot comes
  * back with a new generation): no handle of an earlier incarnation may
  * reach the new one, and the new one starts from its own count and max. */
@@ -445,6 +478,7 @@ static Suite *sync_suite(void)
     tcase_add_test(tc, null_context_is_refused);
     tcase_add_test(tc, destroyed_context_is_refused);
     tcase_add_test(tc, stale_handles_never_reach_a_reused_slot);
+    tcase_add_test(tc, semaphores_across_table_chunks);
     suite_add_tcase(s, tc);
     TCase *tt = tcase_create("threads");
     tcase_set_timeout(tt, 120);

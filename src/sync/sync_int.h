@@ -30,11 +30,12 @@ typedef _Atomic(struct mk__sem *) mk__semp_t;
 /* Semaphore table: slot i holds the same object for the life of the
  * context (re-used by later semaphores after a delete, with a new
  * generation). dir[] and the chunks are written once under lock and read
- * without it (acquire loads). 256 slots per chunk, 16384 chunks: at most
- * 4,194,304 semaphores at once (MK_ENOMEM beyond). */
-#define MK__SEMDIR_SHIFT 8u
+ * without it (acquire loads). 1024 slots per chunk, 4096 chunks (a 32 KiB
+ * directory, under malloc's mmap threshold, so mk_create stays cheap): at
+ * most 4,194,304 semaphores at once (MK_ENOMEM beyond). */
+#define MK__SEMDIR_SHIFT 10u
 #define MK__SEMDIR_CHUNK (1u << MK__SEMDIR_SHIFT)
-#define MK__SEMDIR_CHUNKS 16384u
+#define MK__SEMDIR_CHUNKS 4096u
 struct mk__semtab {
     pthread_mutex_t lock;   /* names, free list, used, growth of dir */
     mk__nmap_t names;       /* name -> struct mk__sem* (live ones) */

@@ -364,7 +364,16 @@ static int mk__ck_inode(struct mk__ck *c, uint32_t ino, struct mk__dinode *di)
                      false);
         c->state[ino] = 2;
     }
-    return mk__ck_blocks(c, ino, di);
+    rc = mk__ck_blocks(c, ino, di);
+    /* A directory has no holes, so its blocks cover its size; a size past
+     * them is garbage, and walking its entries would visit up to 2^32
+     * unmapped blocks (extents address that many). */
+    if (rc == 0 && di->type == MK__FS_T_DIR && c->state[ino] != 2 &&
+        (di->size + c->fs->bsize - 1) / c->fs->bsize > di->blocks) {
+        mk__ck_found(c, &c->r->bad_dirs, false);
+        c->state[ino] = 2;
+    }
+    return rc;
 }
 
 /* Pass 1 for one directory, after its entries: its name index (dxcheck.c).

@@ -28,7 +28,12 @@ int mk__iread(struct mk__fs *fs, uint32_t ino, struct mk__dinode *di)
     mk__dinode_decode(b->data + (ino % fs->ipb) * MK__FS_INODE_SIZE, di);
     mk__fb_put(fs, b);
     di->ino = ino;
-    if (di->type > MK__FS_T_DIR || di->size > fs->max_file || mk__ext_root_check(di->ext) != 0)
+    if (di->type > MK__FS_T_DIR || di->size > fs->max_file || di->blocks > fs->sb.nblocks ||
+        mk__ext_root_check(di->ext) != 0)
+        return MK_ECORRUPT;
+    /* A directory has no holes: a size past its blocks is garbage, and
+     * scanning it would walk up to 2^32 unmapped blocks. */
+    if (di->type == MK__FS_T_DIR && (di->size + fs->bsize - 1) / fs->bsize > di->blocks)
         return MK_ECORRUPT;
     return 0;
 }

@@ -3,7 +3,8 @@
  * compiler: feeds every file of a corpus directory to
  * LLVMFuzzerTestOneInput (the corpus-replay test), or, with --seeds DIR,
  * writes the seed images the corpus started from (an empty file system,
- * a populated one, and images left by power cuts at several points of a
+ * a populated one with fragmented files that need extent tree blocks and
+ * a sparse file, and images left by power cuts at several points of a
  * workload, some with a committed journal transaction still to replay).
  *
  * Public API only; POSIX directory reading.
@@ -77,7 +78,27 @@ static int workload(struct mem *m, int populate)
                 mk_vfs_close(k, MK_PID_KERNEL, fd);
             }
         }
+        /* Two files written block by block in turn: each is fragmented
+         * into more extents than the inode holds, so it gets an extent
+         * tree block (format version 3); /x also has a hole. */
+        mk_fd_t fx, fy;
+        if (mk_vfs_open(k, MK_PID_KERNEL, "/x", MK_O_RDWR | MK_O_CREAT, &fx) == 0) {
+            if (mk_vfs_open(k, MK_PID_KERNEL, "/y", MK_O_RDWR | MK_O_CREAT, &fy) == 0) {
+                size_t n;
+                for (int i = 0; i < 6; i++) {
+                    memset(buf, 'x' + i, MK_FZ_BSIZE);
+                    mk_vfs_pwrite(k, MK_PID_KERNEL, fx, buf, MK_FZ_BSIZE,
+                                  (uint64_t)i * MK_FZ_BSIZE, &n);
+                    mk_vfs_pwrite(k, MK_PID_KERNEL, fy, buf, MK_FZ_BSIZE,
+                                  (uint64_t)i * MK_FZ_BSIZE, &n);
+                }
+                mk_vfs_pwrite(k, MK_PID_KERNEL, fx, "hole", 4, 40 * MK_FZ_BSIZE, &n);
+                mk_vfs_close(k, MK_PID_KERNEL, fy);
+            }
+            mk_vfs_close(k, MK_PID_KERNEL, fx);
+        }
         mk_vfs_sync(k);
+        mk_vfs_truncate(k, "/y", 2 * MK_FZ_BSIZE + 100);
         mk_vfs_rename(k, "/a", "/dir/a2");
         mk_vfs_unlink(k, "/dir/b");
         mk_vfs_truncate(k, "/big", 3000);

@@ -71,26 +71,30 @@ struct mk__sub {
  * read it (readers reaches 0). Hot fields first: a send or receive touches
  * the first cache lines and the slot. */
 struct mk__mq {
+    /* Hot: every send and receive reads or writes these (the first three
+     * cache lines and the slot, which for a short queue is in `first`
+     * right after them; mq.c prefetches them before taking the lock). */
     pthread_mutex_t lock;
     bool dead;                /* deleted / process destroyed (or not created) */
     uint32_t mode;            /* enum mk_queue_mode */
-    uint32_t msg_max;         /* bytes; immutable */
+    uint32_t msg_max;         /* bytes; immutable while in use */
     uint32_t cap;             /* messages */
-    uint32_t inl;             /* payload bytes kept in a slot; immutable */
-    uint32_t stride;          /* bytes per slot (header + inl); immutable */
+    uint32_t inl;             /* payload bytes kept in a slot */
+    uint32_t stride;          /* bytes per slot (header + inl) */
     uint32_t rmask;           /* ring slots - 1 (slots: a power of two) */
     unsigned char *ring;      /* first, or a malloc'd ring */
     uint64_t base, tail;
+    _Atomic uint64_t hid;     /* named queues: handle while published, else 0 */
+    uint64_t gen;             /* +1 at every revival / reuse */
     mk__wq_t rwq;             /* receivers wait here */
     mk__wq_t swq;             /* senders wait here (queue full) */
+    _Alignas(8) unsigned char first[MK__MQ_FIRST];
+    /* Cold. */
     struct mk__sub *subs;
     uint32_t nsubs, subcap;
     mk_pid_t pid;             /* mailboxes: their process */
-    uint64_t gen;             /* +1 at every revival / reuse */
-    _Atomic uint64_t hid;     /* named queues: handle while published, else 0 */
     struct mk__ipc *ipc;      /* named queues: owner of the free list */
     struct mk__mq *next_free; /* named queues: free list link (ipc->grow) */
-    _Alignas(8) unsigned char first[MK__MQ_FIRST];
     struct mk__robj ro;       /* named queues: refs, handle, name */
 };
 
@@ -108,8 +112,18 @@ struct mk__ipc {
     struct mk__mbtab *mb;     /* mailboxes by pid (mbox.c) */
     struct mk__qtab *qt;      /* named queues by handle slot (queue.c) */
     struct mk__mq *qfree;     /* reusable named-queue objects */
+    struct mk__slab *slabs;   /* memory the tables are carved from (ipc->grow) */
+    size_t slab_left;         /* bytes left in slabs (the newest) */
+    size_t slab_bytes;        /* bytes carved so far (sizes the next slab) */
     mk__registry_t queues;    /* named queues (struct mk__mq, by ro) */
 };
+
+/* mbox.c: zeroed memory (in 64-byte multiples) for table levels and objects that
+ * live until mk__ipc_fini (ipc->grow held). Carved from slabs that grow
+ * with use up to 2 MiB, allocated with mk__huge_alloc: once the tables are
+ * big they sit on huge pages (one TLB entry per 2 MiB instead of a page
+ * walk per random lookup). Never freed one by one. */
+void *mk__ipc_carve(struct mk__ipc *ipc, size_t bytes);
 
 /* queue.c: set up / tear down the named-queue table and free list. */
 int mk__queue_tab_init(struct mk__ipc *ipc);

@@ -42,6 +42,48 @@ struct mk__mbtab {
     _Atomic(struct mk__mbdir *) dir[MK__MB_TOP];
 };
 
+struct mk__slab {
+    struct mk__slab *next;
+    size_t size;
+};
+
+#define MK__SLAB_MIN ((size_t)64 << 10)
+
+void *mk__ipc_carve(struct mk__ipc *ipc, size_t bytes)
+{
+    bytes = (bytes + 63u) & ~(size_t)63u;
+    if (bytes > ipc->slab_left) {
+        /* Next slab: as big as everything so far (so the waste of the
+         * last one's tail stays small), at least 64 KiB, at most 2 MiB
+         * (one huge page) unless one request needs more. */
+        size_t size = ipc->slab_bytes < MK__SLAB_MIN ? MK__SLAB_MIN : ipc->slab_bytes;
+        if (size > MK__HUGE_MIN)
+            size = MK__HUGE_MIN;
+        if (size < bytes + 64)
+            size = bytes + 64;
+        struct mk__slab *sl = mk__huge_alloc(size);
+        if (sl == NULL)
+            return NULL;
+        sl->size = size;
+        sl->next = ipc->slabs;
+        ipc->slabs = sl;
+        ipc->slab_left = size - 64; /* the header takes the first line */
+    }
+    char *p = (char *)ipc->slabs + (ipc->slabs->size - ipc->slab_left);
+    ipc->slab_left -= bytes;
+    ipc->slab_bytes += bytes;
+    return p; /* zero: mk__huge_alloc zero-fills */
+}
+
+static void mk__ipc_slabs_free(struct mk__ipc *ipc)
+{
+    struct mk__slab *sl;
+    while ((sl = ipc->slabs) != NULL) {
+        ipc->slabs = sl->next;
+        mk__huge_free(sl, sl->size);
+    }
+}
+
 /* The mailbox object of pid's slot, dead or alive; NULL if the slot was
  * never created (or pid is out of range). Lock-free. */
 static inline struct mk__mq *mk__mbox_slot(const struct mk__ipc *ipc, mk_pid_t pid)
@@ -62,7 +104,7 @@ static struct mk__mq *mk__mbox_make(struct mk__ipc *ipc, mk_pid_t pid)
     _Atomic(struct mk__mbdir *) *dp = &ipc->mb->dir[pid >> 16];
     struct mk__mbdir *d = atomic_load_explicit(dp, memory_order_relaxed);
     if (d == NULL) {
-        d = calloc(1, sizeof *d);
+        d = mk__ipc_carve(ipc, sizeof *d);
         if (d == NULL)
             return NULL;
         atomic_store_explicit(dp, d, memory_order_release);
@@ -70,7 +112,7 @@ static struct mk__mq *mk__mbox_make(struct mk__ipc *ipc, mk_pid_t pid)
     _Atomic(struct mk__mq *) *cp = &d->chunk[(pid >> 6) & (MK__MB_DIR - 1)];
     struct mk__mq *c = atomic_load_explicit(cp, memory_order_relaxed);
     if (c == NULL) {
-        c = calloc(MK__MB_CHUNK, sizeof *c);
+        c = mk__ipc_carve(ipc, MK__MB_CHUNK * sizeof *c);
         if (c == NULL)
             return NULL;
         mk_pid_t first = pid & ~(mk_pid_t)(MK__MB_CHUNK - 1);
@@ -79,8 +121,7 @@ static struct mk__mq *mk__mbox_make(struct mk__ipc *ipc, mk_pid_t pid)
                             MK_MSG_MAX_DEFAULT) != 0) {
                 while (i-- > 0)
                     mk__mq_destroy(&c[i]);
-                free(c);
-                return NULL;
+                return NULL; /* the memory stays carved: rare, bounded */
             }
             c[i].dead = true; /* no process yet */
             c[i].pid = first + i;
@@ -184,12 +225,11 @@ void mk__ipc_fini(mk_t *k)
                 continue;
             for (uint32_t j = 0; j < MK__MB_CHUNK; j++)
                 mk__mq_destroy(&c[j]);
-            free(c);
         }
-        free(d);
     }
     mk__registry_fini(&ipc->queues); /* published queues go to the free list */
     mk__queue_tab_fini(ipc);
+    mk__ipc_slabs_free(ipc);
     pthread_mutex_destroy(&ipc->grow);
     pthread_rwlock_destroy(&ipc->lock);
     free(ipc->mb);

@@ -49,6 +49,21 @@
 #define MK__COLD
 #endif
 
+/* Start loading the object's hot cache lines (ipc_int.h) before the lock:
+ * on a cold object (a random one of 10^6) the misses then overlap with the
+ * lock's own miss instead of following it one by one (the locked
+ * instruction orders the loads after it). */
+static inline void mk__mq_prefetch(const struct mk__mq *q)
+{
+#if defined(__GNUC__)
+    const char *p = (const char *)q;
+    for (size_t off = 64; off < offsetof(struct mk__mq, first) + 160; off += 64)
+        __builtin_prefetch(p + off, 1, 3);
+#else
+    (void)q;
+#endif
+}
+
 static inline struct mk__slot *mk__mq_slot(const struct mk__mq *q, uint64_t seq)
 {
     return (struct mk__slot *)(void *)(q->ring + (size_t)(seq & q->rmask) * q->stride);
@@ -492,6 +507,7 @@ MK__COLD static int mk__mq_recv_slow(mk_t *k, struct mk__mq *q, uint64_t hid, in
 int mk__mq_send(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, uint32_t tag,
                 const void *data, size_t len, uint64_t timeout_ticks)
 {
+    mk__mq_prefetch(q);
     pthread_mutex_lock(&q->lock);
     uint64_t n = q->tail - q->base;
     if (!mk__mq_gone(q, hid) && q->mode == MK_QUEUE_WORK && len <= q->inl && n < q->cap &&
@@ -515,6 +531,7 @@ int mk__mq_send(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, uint32_t tag,
 int mk__mq_recv(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, mk_pid_t pid,
                 uint32_t *tag, void *buf, size_t cap, size_t *len, uint64_t timeout_ticks)
 {
+    mk__mq_prefetch(q);
     pthread_mutex_lock(&q->lock);
     if (!mk__mq_gone(q, hid) && q->mode == MK_QUEUE_WORK && q->base != q->tail) {
         const struct mk__slot *s = mk__mq_slot(q, q->base);

@@ -68,18 +68,7 @@ void mk__queue_tab_fini(struct mk__ipc *ipc)
     struct mk__mq *q;
     while ((q = ipc->qfree) != NULL) {
         ipc->qfree = q->next_free;
-        mk__mq_destroy(q);
-        free(q);
-    }
-    if (ipc->qt == NULL)
-        return;
-    for (uint32_t i = 0; i < MK__QT_TOP; i++) {
-        struct mk__qmid *m = atomic_load_explicit(&ipc->qt->mid[i], memory_order_relaxed);
-        if (m == NULL)
-            continue;
-        for (uint32_t j = 0; j < MK__QT_MID; j++)
-            free(atomic_load_explicit(&m->leaf[j], memory_order_relaxed));
-        free(m);
+        mk__mq_destroy(q); /* its memory is carved: freed with the slabs */
     }
     free(ipc->qt);
     ipc->qt = NULL;
@@ -94,14 +83,14 @@ static _Atomic(struct mk__mq *) *mk__qt_entry(struct mk__ipc *ipc, uint32_t idx)
     _Atomic(struct mk__qmid *) *mp = &ipc->qt->mid[idx >> 20];
     struct mk__qmid *m = atomic_load_explicit(mp, memory_order_acquire);
     if (m == NULL) {
-        if ((m = calloc(1, sizeof *m)) == NULL)
+        if ((m = mk__ipc_carve(ipc, sizeof *m)) == NULL)
             return NULL;
         atomic_store_explicit(mp, m, memory_order_release);
     }
     _Atomic(struct mk__qleaf *) *lp = &m->leaf[(idx >> 10) & (MK__QT_MID - 1)];
     struct mk__qleaf *l = atomic_load_explicit(lp, memory_order_acquire);
     if (l == NULL) {
-        if ((l = calloc(1, sizeof *l)) == NULL)
+        if ((l = mk__ipc_carve(ipc, sizeof *l)) == NULL)
             return NULL;
         atomic_store_explicit(lp, l, memory_order_release);
     }
@@ -163,13 +152,13 @@ static struct mk__mq *mk__queue_alloc(struct mk__ipc *ipc, uint32_t mode, uint32
         *gen = q->gen;
         pthread_mutex_unlock(&q->lock);
     } else {
-        q = calloc(1, sizeof *q);
+        pthread_mutex_lock(&ipc->grow);
+        q = mk__ipc_carve(ipc, sizeof *q);
+        pthread_mutex_unlock(&ipc->grow);
         if (q == NULL)
             return NULL;
-        if (mk__mq_init(q, mode, cap, msg_max) != 0) {
-            free(q);
-            return NULL;
-        }
+        if (mk__mq_init(q, mode, cap, msg_max) != 0)
+            return NULL; /* its carved memory stays unused: rare, bounded */
         q->ipc = ipc;
         *gen = q->gen; /* not shared yet */
     }

@@ -1,13 +1,18 @@
 /*
  * queue.c - named message queues: work queues and publish/subscribe.
  *
- * Sits on core (handle table, name map, name check) and proc
- * (mk__proc_alive). A queue is published in two maps under the ipc rwlock:
- * handle -> object (generation-tagged, so a deleted queue's handle is
- * refused with MK_EBADH) and name -> object. Every call resolves the handle
- * under the read lock and takes a reference (ipc_int.h), so mk_queue_delete
- * can unpublish and kill the object while other threads are blocked in it:
- * they wake with MK_EDESTROYED and the last of them frees it.
+ * Sits on core (registry: handle table + name map, name check, huge-page
+ * arrays) and proc (mk__proc_alive). A queue is published in the registry
+ * (generation-tagged handle, so a deleted queue's handle is refused with
+ * MK_EBADH; name) and, for the message path, in a lock-free table indexed
+ * by the handle's slot (below). Create, open, delete and the subscription
+ * calls go through the registry and hold a reference for the call; send,
+ * receive, peek and count take no module-wide lock and no reference: they
+ * find the object in the table and check under its lock that it still
+ * carries the handle (hid). Queue objects are type-stable (ipc_int.h), so
+ * mk_queue_delete can unpublish and kill the object while other threads
+ * are blocked in it: they wake with MK_EDESTROYED; when the registry's
+ * last reference goes the object is emptied and kept for the next create.
  *
  * Subscriptions name a pid; subscribe holds the ipc read lock while it
  * checks that the pid is alive and adds itself, and the process-exit hook

@@ -955,6 +955,47 @@ START_TEST(fsck_repairs_dir_index_pointers_and_header)
 }
 END_TEST
 
+START_TEST(dir_index_seeds_differ)
+{
+    /* Two directories with the same names hash them differently (each
+     * index has its own seed), so names chosen to collide in one do not
+     * pile up in every directory. */
+    mk_t *k = new_kernel();
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_create_ram(k, "dxs", 1024, 2048, &d), 0);
+    ck_assert_int_eq(mk_fs_mkfs(k, d, NULL), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    const char *dirs[2] = {"/a", "/b"};
+    for (int j = 0; j < 2; j++) {
+        ck_assert_int_eq(mk_vfs_mkdir(k, dirs[j]), 0);
+        for (int i = 0; i < 40; i++) {
+            char p[32];
+            snprintf(p, sizeof p, "%s/s%03d", dirs[j], i);
+            mk_fd_t fd;
+            ck_assert_int_eq(mk_vfs_open(k, MK_PID_KERNEL, p, MK_O_WRONLY | MK_O_CREAT, &fd),
+                             0);
+            ck_assert_int_eq(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+        }
+    }
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    lib_fsck_clean(k, d);
+    uint32_t seeds[2];
+    int n = 0;
+    uint8_t e[MK__FS_DIRENT_SIZE];
+    for (uint64_t bno = dx_data_start(k, d); bno < 2048; bno++) {
+        ck_assert_int_eq(mk_blk_read(k, d, bno, MK__FS_DIRENT_SIZE, e, sizeof e), 0);
+        if (e[4] == 2 && e[5] == '.' && e[6] == '.' &&
+            mk__le32(e + MK__FS_DXH_OFF) == MK__FS_DXH_MAGIC) {
+            ck_assert_int_lt(n, 2);
+            seeds[n++] = mk__le32(e + MK__FS_DXH_OFF + 16);
+        }
+    }
+    ck_assert_int_eq(n, 2);
+    ck_assert_uint_ne(seeds[0], seeds[1]);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
 START_TEST(fsck_survives_garbage_dir_index)
 {
     /* Random bytes in the index nodes (never in bytes 0..3 of a record,
@@ -1496,6 +1537,7 @@ static Suite *fs_internal_suite(void)
     tcase_add_test(tc, fsck_repairs_dir_index_order);
     tcase_add_test(tc, fsck_repairs_dir_index_pointers_and_header);
     tcase_add_test(tc, fsck_survives_garbage_dir_index);
+    tcase_add_test(tc, dir_index_seeds_differ);
     suite_add_tcase(s, tc);
     return s;
 }

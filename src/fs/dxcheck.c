@@ -169,7 +169,7 @@ static int mk__dxk_rest(struct mk__dxk *k, const struct mk__dxhdr *hd, bool *bad
         if ((rc = mk__dxk_ent(k, s, e)) != 0)
             return rc;
         if (mk__le32(e) == 0 || e[4] == 0 || e[4] > MK_NAME_MAX ||
-            mk__dx_hash((const char *)e + 5, e[4]) != h) {
+            mk__dx_hash(hd->seed, (const char *)e + 5, e[4]) != h) {
             *bad = true;
             return 0;
         }
@@ -284,8 +284,10 @@ int mk__dx_rebuild(struct mk__fs *fs, uint32_t dino)
         return rc;
     if (d.size <= B) /* small: no index at all is right */
         return mk__dxr_save(fs, dino, &d, &hd);
-    /* 1. Not valid from now on; the size a whole number of blocks. */
+    /* 1. Not valid from now on (a new seed); the size a whole number of
+     * blocks. */
     hd.present = true;
+    hd.seed = mk__dx_new_seed(fs, &d);
     if ((rc = mk__dxr_save(fs, dino, &d, &hd)) != 0)
         return rc;
     uint8_t *buf = calloc(B, 1);
@@ -351,7 +353,7 @@ int mk__dx_rebuild(struct mk__fs *fs, uint32_t dino)
             if (s < 2 || mk__le32(e) == 0 || e[4] == 0 || e[4] > MK_NAME_MAX)
                 continue;
             if ((rc = mk__tx_begin(fs, MK__TX_NEED)) == 0 &&
-                (rc = mk__dx_insert(&c, &hd, mk__dx_hash((const char *)e + 5, e[4]),
+                (rc = mk__dx_insert(&c, &hd, mk__dx_hash(hd.seed, (const char *)e + 5, e[4]),
                                     (uint32_t)s, 0)) == 0)
                 rc = mk__dxr_save(fs, dino, &d, &hd);
         }

@@ -51,10 +51,10 @@ static int mk__dx_insert_fast(struct mk__fs *fs, struct mk__dinode *d,
 static int mk__dx_unpair_fast(struct mk__fs *fs, struct mk__dinode *d,
                               const struct mk__dxhdr *hd, uint32_t h, uint32_t slot);
 
-uint32_t mk__dx_hash(const char *name, size_t len)
+uint32_t mk__dx_hash(uint32_t seed, const char *name, size_t len)
 {
-    /* FNV-1a, 32 bits (Fowler, Noll, Vo). */
-    uint32_t h = 2166136261u;
+    /* FNV-1a, 32 bits (Fowler, Noll, Vo), from a per-directory basis. */
+    uint32_t h = 2166136261u ^ seed;
     for (size_t i = 0; i < len; i++)
         h = (h ^ (uint8_t)name[i]) * 16777619u;
     return h;
@@ -63,6 +63,22 @@ uint32_t mk__dx_hash(const char *name, size_t len)
 uint32_t mk__dx_cap(const struct mk__fs *fs)
 {
     return (fs->bsize / DE - 1) * PPR;
+}
+
+uint32_t mk__dx_new_seed(struct mk__fs *fs, const struct mk__dinode *d)
+{
+    /* Deterministic (a replayed workload must write the same blocks, the
+     * power-cut test depends on it) but different per directory and per
+     * file system: the directory's first device block, its creation tick
+     * and the mkfs tick. Not secret; a secret per file system seed (as
+     * ext4's s_hash_seed) would need a superblock field, and the stored
+     * seed lets it come without a format change here. */
+    struct mk__dinode tmp = *d;
+    uint32_t bno0 = 0;
+    bool fresh;
+    (void)mk__bmap(fs, &tmp, 0, false, &bno0, &fresh);
+    uint64_t v[3] = {bno0, d->ctime, fs->sb.mkfs_time};
+    return mk__crc32c(v, sizeof v);
 }
 
 void mk__dix_drop_all(struct mk__fs *fs)
@@ -90,6 +106,7 @@ int mk__dx_hdr_get(struct mk__fs *fs, const struct mk__dinode *d, struct mk__dxh
     h->depth = p[5];
     h->root = mk__le32(p + 8);
     h->free = mk__le32(p + 12);
+    h->seed = mk__le32(p + 16);
     return 0;
 }
 
@@ -110,6 +127,7 @@ int mk__dx_hdr_put(struct mk__fs *fs, struct mk__dinode *d, const struct mk__dxh
         p[5] = (uint8_t)h->depth;
         mk__put32(p + 8, h->root);
         mk__put32(p + 12, h->free);
+        mk__put32(p + 16, h->seed);
     }
     rc = mk__iwrite_bytes(fs, d, DE, e, DE, &n);
     return rc == 0 && n != DE ? MK_EIO : rc;
@@ -400,7 +418,7 @@ static int mk__dx_find_fast(struct mk__fs *fs, struct mk__dinode *d, const struc
 {
     if (hd->depth == 0 || hd->depth > MK__FS_DX_MAXDEPTH)
         return MK_ECORRUPT;
-    uint32_t h = mk__dx_hash(name, len), fbn = hd->root, n;
+    uint32_t h = mk__dx_hash(hd->seed, name, len), fbn = hd->root, n;
     uint64_t hi = NONE;
     struct mk__fbuf *b;
     int rc;
@@ -562,7 +580,8 @@ int mk__dx_lookup(struct mk__fs *fs, struct mk__dinode *d, const char *name, siz
         return rc;
     struct mk__dx_match m = {name, len, 0, 0};
     uint32_t leaf, pos;
-    rc = mk__dx_walk(&c, &hd, mk__dx_hash(name, len), mk__dx_match_fn, &m, &leaf, &pos);
+    rc = mk__dx_walk(&c, &hd, mk__dx_hash(hd.seed, name, len), mk__dx_match_fn, &m, &leaf,
+                     &pos);
     mk__dx_ctx_fini(&c);
     if (rc < 0)
         return rc;
@@ -749,10 +768,12 @@ static int mk__dx_convert(struct mk__dxc *c, struct mk__dxhdr *hd)
     if (pairs == NULL)
         return MK_ENOMEM;
     uint32_t np = 0;
+    hd->seed = mk__dx_new_seed(fs, c->d);
     for (uint32_t s = 2; s < R; s++) {
         const uint8_t *e = c->blk + s * DE;
         if (mk__le32(e) != 0 && e[4] >= 1 && e[4] <= MK_NAME_MAX)
-            pairs[np++] = ((uint64_t)mk__dx_hash((const char *)e + 5, e[4]) << 32) | s;
+            pairs[np++] =
+                ((uint64_t)mk__dx_hash(hd->seed, (const char *)e + 5, e[4]) << 32) | s;
     }
     qsort(pairs, np, sizeof *pairs, mk__dx_cmp);
     struct mk__dxnode *nd = &c->nd;
@@ -795,7 +816,7 @@ int mk__dx_add(struct mk__fs *fs, struct mk__dinode *d, const char *name, size_t
     if (rc == 0)
         rc = mk__dx_pop(&c, &hd, &slot);
     if (rc == 0) {
-        rc = mk__dx_insert(&c, &hd, mk__dx_hash(name, len), slot, 0);
+        rc = mk__dx_insert(&c, &hd, mk__dx_hash(hd.seed, name, len), slot, 0);
         if (rc != 0)
             mk__dx_push(&c, &hd, slot); /* give the slot back */
     }
@@ -824,7 +845,7 @@ int mk__dx_remove(struct mk__fs *fs, struct mk__dinode *d, uint64_t slot, const 
         return mk__iwrite_bytes(fs, d, slot * DE, e, DE, &n);
     }
     struct mk__dxc c = {.fs = fs, .d = d};
-    rc = mk__dx_unpair_fast(fs, d, &hd, mk__dx_hash(name, len), (uint32_t)slot);
+    rc = mk__dx_unpair_fast(fs, d, &hd, mk__dx_hash(hd.seed, name, len), (uint32_t)slot);
     if (rc == 0)
         rc = mk__dx_push(&c, &hd, (uint32_t)slot);
     if (rc == 0)

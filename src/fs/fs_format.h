@@ -121,10 +121,10 @@
  *  Entries never move once written (readdir positions are entry indexes).
  *  A directory of at most one block is scanned. When it fills its first
  *  block it gets a name index (dxtree.c, after XFS's v2 node directories):
- *  a B+tree keyed by h = FNV-1a-32(name) whose leaves hold (h, entry slot)
+ *  a B+tree keyed by h = a seeded FNV-1a-32(name), whose leaves hold (h, slot)
  *  pairs, stored in blocks of the directory file itself among the entry
  *  blocks (the directory size stays a multiple of B from then on).
- *  Index header: in the ".." entry (slot 1), name padding bytes 8..23:
+ *  Index header: in the ".." entry (slot 1), name padding bytes 8..27:
  *   off size field          unit / meaning
  *     8   4  magic          MK__FS_DXH_MAGIC ("MKDH"); absent = not indexed
  *    12   1  flags          MK__FS_DXH_VALID: the tree is complete (a
@@ -132,6 +132,12 @@
  *    13   1  depth          levels, 1 (root is a leaf) .. MK__FS_DX_MAXDEPTH
  *    16   4  root           directory block number of the root node
  *    20   4  free           first free entry slot + 1 (0 = none)
+ *    24   4  seed           hash seed of this directory, set when the
+ *                           index is made: h = FNV-1a-32 with offset basis
+ *                           2166136261 ^ seed (CRC-32C of the directory's
+ *                           first block number, its ctime and mkfs_time),
+ *                           so names colliding in one directory do not in
+ *                           every other
  *  Index node (one directory block of R = B/64 records; every record's
  *  bytes 0..3 are zero, so a linear scan sees free entries):
  *   rec 0: off 4 magic MK__FS_DXN_MAGIC ("MKDN"), 8 u8 level (0 = leaf),

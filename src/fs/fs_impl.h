@@ -75,7 +75,7 @@ struct mk__fs {
  * A directory's index header, decoded from its ".." entry. */
 struct mk__dxhdr {
     bool present, valid;
-    uint32_t depth, root, free;
+    uint32_t depth, root, free, seed;
 };
 /* One index node, decoded (h/v: cap + 1 pairs, room for a split). */
 struct mk__dxnode {
@@ -90,7 +90,10 @@ struct mk__dxc {
     uint8_t *blk;       /* one block */
     struct mk__dxnode nd;
 };
-uint32_t mk__dx_hash(const char *name, size_t len);
+/* Hash of a name in a directory whose index has this seed. */
+uint32_t mk__dx_hash(uint32_t seed, const char *name, size_t len);
+/* The seed of a new index of directory d (deterministic, per directory). */
+uint32_t mk__dx_new_seed(struct mk__fs *fs, const struct mk__dinode *d);
 uint32_t mk__dx_cap(const struct mk__fs *fs);
 int mk__dx_hdr_get(struct mk__fs *fs, const struct mk__dinode *d, struct mk__dxhdr *h);
 int mk__dx_hdr_put(struct mk__fs *fs, struct mk__dinode *d, const struct mk__dxhdr *h);

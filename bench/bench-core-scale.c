@@ -237,11 +237,33 @@ static mk_t *ctx(uint64_t mem, uint64_t heap, uint32_t cache)
 static const char *curves[NCURVE] = {"blocks/alloc+free", "blocks/read",  "queues/send+recv",
                                      "queues/open",       "procs/mbox",   "cache/hit-512"};
 
+/* True if --filter selects any row of curve c (then the whole curve is
+ * measured: its ratio needs the first point). Structures whose curves are
+ * all unselected are not even built, so `--filter scale/blocks` is quick. */
+static bool want(int c)
+{
+    char name[96];
+    for (int hot = 0; hot < 2; hot++) {
+        const char *v = hot ? "hot" : "all";
+        snprintf(name, sizeof name, "scale/%s/%s/last-over-first", curves[c], v);
+        if (bh_selected(name))
+            return true;
+        for (uint32_t n = 10; n <= NMAX; n *= 10) {
+            snprintf(name, sizeof name, "scale/%s/%s/%u", curves[c], v, n);
+            if (bh_selected(name))
+                return true;
+        }
+    }
+    return false;
+}
+
 /* Measure curve c at n objects, picks "all" then "hot". ahead/stride: the
  * bench's own array indexed by the pick (prefetched ahead), or NULL. */
 static void point(int c, uint32_t n, bh_fn fn, scalew_t *w, const void *ahead, size_t stride,
                   double first[][2])
 {
+    if (!want(c))
+        return;
     for (int hot = 0; hot < 2; hot++) {
         char name[80];
         snprintf(name, sizeof name, "scale/%s/%s/%u", curves[c], hot ? "hot" : "all", n);
@@ -279,59 +301,67 @@ void bc_scale(void)
         char name[32];
 
         /* blocks */
-        w.k = ctx(1ull << 30, 512ull << 20, 0);
-        if ((rc = mk_proc_create(w.k, 1, NULL)) != 0)
-            die("mk_proc_create", rc);
-        w.blk = malloc(sizeof *w.blk * n);
-        for (uint32_t i = 0; i < n; i++)
-            if ((rc = mk_mem_alloc(w.k, 1, MK_HEAP_DEFAULT, 32, &w.blk[i])) != 0)
-                die("mk_mem_alloc", rc);
-        raw = malloc(sizeof *raw * n);
-        for (uint32_t i = 0; i < n; i++)
-            raw[i] = calloc(1, 32);
-        point(0, n, s_alloc, &w, NULL, 0, first);
-        point(1, n, s_read, &w, w.blk, sizeof *w.blk, first);
-        mk_destroy(w.k);
-        free(w.blk);
-        for (uint32_t i = 0; i < n; i++)
-            free(raw[i]);
-        free(raw);
-        raw = NULL;
+        if (want(0) || want(1)) {
+            w.k = ctx(1ull << 30, 512ull << 20, 0);
+            if ((rc = mk_proc_create(w.k, 1, NULL)) != 0)
+                die("mk_proc_create", rc);
+            w.blk = malloc(sizeof *w.blk * n);
+            for (uint32_t i = 0; i < n; i++)
+                if ((rc = mk_mem_alloc(w.k, 1, MK_HEAP_DEFAULT, 32, &w.blk[i])) != 0)
+                    die("mk_mem_alloc", rc);
+            raw = malloc(sizeof *raw * n);
+            for (uint32_t i = 0; i < n; i++)
+                raw[i] = calloc(1, 32);
+            point(0, n, s_alloc, &w, NULL, 0, first);
+            point(1, n, s_read, &w, w.blk, sizeof *w.blk, first);
+            mk_destroy(w.k);
+            free(w.blk);
+            for (uint32_t i = 0; i < n; i++)
+                free(raw[i]);
+            free(raw);
+            raw = NULL;
+        }
 
         /* queues */
-        w.k = ctx(0, 0, 0);
-        w.q = malloc(sizeof *w.q * n);
-        mk_queue_attr_t qa;
-        mk_queue_attr_init(&qa);
-        qa.capacity = 1;
-        qa.msg_max = 64;
-        for (uint32_t i = 0; i < n; i++) {
-            snprintf(name, sizeof name, "q%u", i);
-            if ((rc = mk_queue_create(w.k, name, &qa, &w.q[i])) != 0)
-                die("mk_queue_create", rc);
+        if (want(2) || want(3)) {
+            w.k = ctx(0, 0, 0);
+            w.q = malloc(sizeof *w.q * n);
+            mk_queue_attr_t qa;
+            mk_queue_attr_init(&qa);
+            qa.capacity = 1;
+            qa.msg_max = 64;
+            for (uint32_t i = 0; i < n; i++) {
+                snprintf(name, sizeof name, "q%u", i);
+                if ((rc = mk_queue_create(w.k, name, &qa, &w.q[i])) != 0)
+                    die("mk_queue_create", rc);
+            }
+            point(2, n, s_queue, &w, w.q, sizeof *w.q, first);
+            point(3, n, s_open, &w, NULL, 0, first);
+            mk_destroy(w.k);
+            free(w.q);
         }
-        point(2, n, s_queue, &w, w.q, sizeof *w.q, first);
-        point(3, n, s_open, &w, NULL, 0, first);
-        mk_destroy(w.k);
-        free(w.q);
 
         /* processes */
-        w.k = ctx(0, 0, 0);
-        for (uint32_t i = 0; i < n; i++)
-            if ((rc = mk_proc_create(w.k, 1 + i, NULL)) != 0)
-                die("mk_proc_create", rc);
-        point(4, n, s_mbox, &w, NULL, 0, first);
-        mk_destroy(w.k);
+        if (want(4)) {
+            w.k = ctx(0, 0, 0);
+            for (uint32_t i = 0; i < n; i++)
+                if ((rc = mk_proc_create(w.k, 1 + i, NULL)) != 0)
+                    die("mk_proc_create", rc);
+            point(4, n, s_mbox, &w, NULL, 0, first);
+            mk_destroy(w.k);
+        }
 
         /* cached blocks */
-        w.k = ctx(0, 0, n);
-        if ((rc = mk_blk_create_ram(w.k, "ram", 512, n, &w.dev)) != 0)
-            die("mk_blk_create_ram", rc);
-        char buf[512];
-        for (uint32_t i = 0; i < n; i++)
-            if ((rc = mk_blk_read(w.k, w.dev, i, 0, buf, sizeof buf)) != 0)
-                die("mk_blk_read", rc);
-        point(5, n, s_cache, &w, NULL, 0, first);
-        mk_destroy(w.k);
+        if (want(5)) {
+            w.k = ctx(0, 0, n);
+            if ((rc = mk_blk_create_ram(w.k, "ram", 512, n, &w.dev)) != 0)
+                die("mk_blk_create_ram", rc);
+            char buf[512];
+            for (uint32_t i = 0; i < n; i++)
+                if ((rc = mk_blk_read(w.k, w.dev, i, 0, buf, sizeof buf)) != 0)
+                    die("mk_blk_read", rc);
+            point(5, n, s_cache, &w, NULL, 0, first);
+            mk_destroy(w.k);
+        }
     }
 }

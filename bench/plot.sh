@@ -4,14 +4,17 @@
 # from the standard library, to read the JSON).
 #
 #   bench/plot.sh core.json [outdir]      (outdir defaults to doc/perf)
+#   bench/plot.sh scale.json [outdir]     (a `--filter scale/` run)
 #
 # Writes, with <p> the JSON file's base name (core.json -> core):
 #   <p>-scaling.png  ns per operation against live objects (10 .. 10^6, log
 #                axes), one line per curve: "all" (random over every
 #                object) solid, "hot" (64 objects spread over the table)
-#                dashed;
+#                dashed; a curve's peer (e.g. the plain pointer array of
+#                blocks/read) as a line of its own, "peer:<name>";
 #   <p>-ratios.png libmk/peer ratio (median of runs) per comparison, with
-#                the line at 1 (below = libmk faster);
+#                the line at 1 (below = libmk faster); only if the JSON has
+#                comparisons outside scale/ (a scale-only run has none);
 #   *.dat        the data behind them.
 set -eu
 json=${1:?usage: plot.sh core.json [outdir]}
@@ -24,10 +27,14 @@ import json, sys, collections
 rows = json.load(open(sys.argv[1]))["rows"]
 out = sys.argv[2]
 curves = collections.OrderedDict()
+peers = collections.OrderedDict()
 for r in rows:
     n = r["name"].split("/")
     if n[0] == "scale" and n[-1].isdigit() and "mk_median" in r:
         curves.setdefault("/".join(n[1:-1]), []).append((int(n[-1]), r["mk_median"]))
+        if "peer_median" in r:
+            peers.setdefault("peer:" + "/".join(n[1:-1]), []).append((int(n[-1]), r["peer_median"]))
+curves.update(peers)
 with open(out + "-scaling.dat", "w") as f:
     for name, pts in curves.items():
         f.write('"%s"\n' % name)
@@ -64,6 +71,11 @@ plot $plots
 GP
 
 rows=$(wc -l < "$out/$p-ratios.dat")
+if [ "$rows" -eq 0 ]; then
+    rm -f "$out/$p-scaling.names" "$out/$p-ratios.dat"
+    echo "wrote $out/$p-scaling.png (no comparisons: no ratios plot)"
+    exit 0
+fi
 gnuplot <<GP
 set terminal pngcairo size 1100,$((200 + 18 * rows)) font ",9" noenhanced
 set output '$out/$p-ratios.png'

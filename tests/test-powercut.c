@@ -45,11 +45,16 @@
 
 #define BS 1024u
 #define NB 512u
-#define MAXOPS 192
+#define MAXOPS 256
 #define SNAP 8192
 /* A directory that grows past one index block (fs_format.h: 1 KiB blocks
  * hold 14 entries, then the name index; an index leaf holds 105 names). */
 #define NBIG 112
+/* Steps of two files written a block at a time in turn (format version 3:
+ * each is fragmented into more extents than its inode holds, so extent
+ * tree blocks are made, split and freed), a truncate, an fsync, an unlink. */
+#define NFRAG_B 10
+#define NFRAG (2 * NFRAG_B + 3)
 
 /* ---- the power-cut device ---------------------------------------------- */
 
@@ -275,7 +280,35 @@ static int op(mk_t *k, int i)
             mark(0);
             return 0;
         }
-        if (i == 31 + NBIG + 4) {
+        if (i >= 31 + NBIG + 4 && i < 31 + NBIG + 4 + NFRAG) { /* extent trees */
+            int j = i - (31 + NBIG + 4);
+            if (j < 2 * NFRAG_B) {
+                /* /x gets every other block (holes between), /y every
+                 * block; interleaved on the device, so neither merges. */
+                const char *p = j % 2 ? "/y" : "/x";
+                uint64_t blk = j % 2 ? (uint64_t)(j / 2) : (uint64_t)j;
+                static uint8_t b[BS];
+                fill(b, BS, (unsigned)i);
+                mk_fd_t fd;
+                size_t n;
+                REQ_EQ(mk_vfs_open(k, MK_PID_KERNEL, p, MK_O_WRONLY | MK_O_CREAT, &fd), 0);
+                REQ_EQ(mk_vfs_pwrite(k, MK_PID_KERNEL, fd, b, BS, blk * BS, &n), 0);
+                REQ_EQ(n, BS);
+                REQ_EQ(mk_vfs_close(k, MK_PID_KERNEL, fd), 0);
+                mark(0);
+            } else if (j == 2 * NFRAG_B) {
+                REQ_EQ(mk_vfs_truncate(k, "/x", 7 * BS + BS / 2), 0); /* inside */
+                mark(0);
+            } else if (j == 2 * NFRAG_B + 1) {
+                fsync_path(k, "/y");
+                mark(1);
+            } else {
+                REQ_EQ(mk_vfs_unlink(k, "/y"), 0);
+                mark(0);
+            }
+            return 0;
+        }
+        if (i == 31 + NBIG + 4 + NFRAG) {
             REQ_EQ(mk_vfs_unmount(k, "/"), 0);
             mark(2);
             return 0;

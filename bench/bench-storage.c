@@ -8,8 +8,10 @@
  *                    operation: libmk's vfs on a RAM device vs the same
  *                    system calls on tmpfs (/dev/shm).
  *  cache/read-4k     4 KiB reads that hit the buffer cache: mk_blk_read of
- *                    a cached block, and mk_vfs_pread of a cached file, vs
- *                    pread(2) from the page cache (a file on /dev/shm).
+ *                    a cached block, and mk_vfs_pread of a cached file
+ *                    (written without fsync, then again after an fsync
+ *                    committed its metadata), vs pread(2) from the page
+ *                    cache (a file on /dev/shm).
  *  image/seq-*       sequential write (then flush + fsync) and read of a
  *                    64 MiB image file through the cache, 1 MiB per
  *                    operation, vs dd-style pwrite / pread of 1 MiB chunks
@@ -325,6 +327,12 @@ int main(int argc, char **argv)
                &r, read_sys, &r, "ratio <= 0.5");
     bh_compare("cache/read-4k hit, mk_vfs_pread", "pread page cache (tmpfs)", 400000, read_vfs,
                &r, read_sys, &r, "ratio <= 0.5");
+    /* the same file once its metadata is committed (fsync): the inode and
+     * indirect blocks now come from the cache instead of the running
+     * transaction */
+    CHECK(mk_vfs_fsync(sm.k, MK_PID_KERNEL, r.mfd));
+    bh_compare("cache/read-4k hit, mk_vfs_pread after fsync", "pread page cache (tmpfs)", 400000,
+               read_vfs, &r, read_sys, &r, NULL);
     mk_cache_stats_t cs;
     cs.size = sizeof cs;
     CHECK(mk_cache_stats(sm.k, &cs));

@@ -363,7 +363,11 @@ START_TEST(truncate_and_free_space)
     memset(big, 'z', sizeof big);
     ck_assert_int_eq(mk_vfs_open(k, K, "/t", MK_O_RDWR | MK_O_CREAT, &fd), 0);
     ck_assert_int_eq(mk_vfs_write(k, K, fd, big, sizeof big, &n), 0);
-    ck_assert_uint_eq(free_blocks(k, "/"), free0 - 49 - 1); /* 49 data + 1 indirect */
+    /* 49 data blocks, plus what the block map needs of its own: nothing
+     * for one extent held in the inode (format 3), one indirect block in
+     * the older format */
+    uint64_t used = free0 - free_blocks(k, "/");
+    ck_assert_msg(used == 49 || used == 50, "%llu blocks used", (unsigned long long)used);
     ck_assert_int_eq(mk_vfs_ftruncate(k, K, fd, 4096 * 12), 0);
     ck_assert_uint_eq(free_blocks(k, "/"), free0 - 12);
     ck_assert_int_eq(mk_vfs_close(k, K, fd), 0);

@@ -941,6 +941,33 @@ START_TEST(deleted_queue_storage_is_reused_cleanly)
 }
 END_TEST
 
+/* msg_max below the smallest slot payload (8 bytes) is still exact. */
+START_TEST(tiny_msg_max_is_exact)
+{
+    mk_t *k = new_kernel();
+    mk_queue_attr_t a;
+    mk_queue_attr_init(&a);
+    a.msg_max = 1;
+    a.capacity = 3;
+    mk_queue_t q;
+    ck_assert_int_eq(mk_queue_create(k, "tiny", &a, &q), 0);
+    ck_assert_int_eq(mk_queue_send(k, q, 1, "ab", 2, MK_NO_WAIT), MK_EMSGSIZE);
+    ck_assert_int_eq(mk_queue_send(k, q, 1, "12345678", 8, MK_NO_WAIT), MK_EMSGSIZE);
+    ck_assert_int_eq(mk_queue_send(k, q, 1, "a", 1, MK_NO_WAIT), 0);
+    ck_assert_int_eq(mk_queue_send(k, q, 2, NULL, 0, MK_NO_WAIT), 0);
+    ck_assert_uint_eq(queue_count(k, q, 0), 2);
+    expect_queue(k, q, 0, 1, "a");
+    expect_queue(k, q, 0, 2, "");
+    a.msg_max = 4;
+    mk_queue_t q4;
+    ck_assert_int_eq(mk_queue_create(k, "four", &a, &q4), 0);
+    ck_assert_int_eq(mk_queue_send(k, q4, 1, "12345", 5, MK_NO_WAIT), MK_EMSGSIZE);
+    ck_assert_int_eq(mk_queue_send(k, q4, 1, "1234", 4, MK_NO_WAIT), 0);
+    expect_queue(k, q4, 0, 1, "1234");
+    mk_destroy(k);
+}
+END_TEST
+
 /* A pid's mailbox after the process ended and the pid was created again:
  * empty, default capacity, the old messages gone. */
 START_TEST(mailbox_of_reused_pid_starts_empty)
@@ -1244,6 +1271,7 @@ static Suite *ipc_suite(void)
     tcase_add_test(st, long_messages_keep_order_and_bytes);
     tcase_add_test(st, deleted_queue_storage_is_reused_cleanly);
     tcase_add_test(st, mailbox_of_reused_pid_starts_empty);
+    tcase_add_test(st, tiny_msg_max_is_exact);
     tcase_add_test(st, cross_thread_mailbox_no_loss_in_order);
     tcase_add_test(st, cross_thread_queue_no_loss_in_order);
     tcase_add_test(st, delete_wakes_sender_blocked_on_full_queue);

@@ -510,8 +510,8 @@ int mk__mq_send(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, uint32_t tag,
     mk__mq_prefetch(q);
     pthread_mutex_lock(&q->lock);
     uint64_t n = q->tail - q->base;
-    if (!mk__mq_gone(q, hid) && q->mode == MK_QUEUE_WORK && len <= q->inl && n < q->cap &&
-        n <= q->rmask) {
+    if (!mk__mq_gone(q, hid) && q->mode == MK_QUEUE_WORK && len <= q->inl &&
+        len <= q->msg_max && n < q->cap && n <= q->rmask) {
         struct mk__slot *s = mk__mq_slot(q, q->tail);
         s->tag = tag;
         s->len = (uint32_t)len;

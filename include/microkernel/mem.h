@@ -66,9 +66,13 @@
  * the library may be charged up to 16 KiB + 512 bytes per thread more than
  * its blocks use (unused credit; at most the quota); a heap holds the
  * cached blocks as allocated until one of the calls above returns them, so
- * a bump heap is reused from its start only then; and a block freed and
+ * a bump heap is reused from its start only then; a block freed and
  * allocated again by the same thread usually comes back at the same
- * address.
+ * address; and in a free-list heap a request may be served by a parked
+ * block carved for up to 48 bytes more (its @c used then counts the
+ * larger block). A thread parks at most 64 blocks per free-list heap, so
+ * returning them (before @c MK_ENOMEM) adds a bounded number of frees to
+ * the heap's worst-case operation.
  */
 #ifndef MICROKERNEL_MEM_H
 #define MICROKERNEL_MEM_H

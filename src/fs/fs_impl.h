@@ -69,6 +69,7 @@ struct mk__fs {
     struct mk__jnl j;   /* journal.c */
     struct mk__fbuf fbs[MK__FB_SLOTS];
     bool sb_dirty;      /* superblock to be logged with the next commit */
+    struct mk__icache *icache; /* icache.c, NULL until first used */
 };
 
 /* dxtree.c: the on-disk name index of large directories (fs_format.h).
@@ -163,6 +164,13 @@ int mk__balloc_zero(struct mk__fs *fs, uint32_t *bno);
 /* Allocate the first free block at or after `goal` (wrapping; goal 0 or
  * outside the data area: the roving hint), so a file grows contiguously. */
 int mk__balloc_near(struct mk__fs *fs, uint64_t goal, uint32_t *bno);
+
+/* icache.c: decoded inodes of the mounted fs (a write-through cache used by
+ * mk__iread / mk__iwrite only). */
+bool mk__icache_get(struct mk__fs *fs, uint32_t ino, struct mk__dinode *di);
+void mk__icache_put(struct mk__fs *fs, uint32_t ino, const struct mk__dinode *di);
+void mk__icache_drop(struct mk__fs *fs, uint32_t ino);
+void mk__icache_free(struct mk__fs *fs);
 
 /* extent.c: the extent tree of an inode (layout in fs_format.h). di's root
  * is changed in memory (the caller writes the inode back, also after an

@@ -3,11 +3,12 @@
  * file blocks to device blocks (mk__bmap, over the extent tree of
  * extent.c; format version 3), byte I/O with holes, and truncation.
  *
- * Sits on extent.c, balloc.c and the buffer cache. Byte I/O maps a whole
- * extent at a time (mk__ext_map's run), so a contiguous file costs one
- * tree walk per extent, not per block. There is no in-memory inode
- * cache: an operation decodes the inode from its (cached) table block into
- * a struct mk__dinode, works on that copy and encodes it back. The caller
+ * Sits on extent.c, balloc.c, icache.c and the buffer cache. Byte I/O maps
+ * a whole extent at a time (mk__ext_map's run), so a contiguous file costs
+ * one tree walk per extent, not per block. An operation gets a copy of the
+ * inode (from icache.c, or decoded from its table block on a miss), works
+ * on that copy and writes it back through the journal (mk__iwrite, which
+ * also refreshes the cached copy). The caller
  * serialises calls on one mk__fs (fs.h). Growing a file (by truncate or by
  * a write past the end) zeroes the rest of its last block first
  * (mk__zero_gap), so the bytes it exposes are zeros; new blocks are zeroed
@@ -21,6 +22,8 @@ int mk__iread(struct mk__fs *fs, uint32_t ino, struct mk__dinode *di)
 {
     if (ino == 0 || ino >= fs->sb.ninodes)
         return MK_ECORRUPT;
+    if (mk__icache_get(fs, ino, di))
+        return 0; /* checked when it was cached */
     struct mk__fbuf *b;
     int rc = mk__fb_get(fs, fs->sb.itable_start + ino / fs->ipb, 0, &b);
     if (rc != 0)
@@ -35,6 +38,7 @@ int mk__iread(struct mk__fs *fs, uint32_t ino, struct mk__dinode *di)
      * scanning it would walk up to 2^32 unmapped blocks. */
     if (di->type == MK__FS_T_DIR && (di->size + fs->bsize - 1) / fs->bsize > di->blocks)
         return MK_ECORRUPT;
+    mk__icache_put(fs, ino, di);
     return 0;
 }
 
@@ -49,6 +53,12 @@ int mk__iwrite(struct mk__fs *fs, uint32_t ino, const struct mk__dinode *di)
     mk__dinode_encode(di, b->data + (ino % fs->ipb) * MK__FS_INODE_SIZE);
     mk__fb_dirty(fs, b);
     mk__fb_put(fs, b);
+    /* Write-through: the cached copy is what the journal now holds. A
+     * freed inode (type 0) or one mk__iread would refuse is not kept. */
+    if (di->type == MK__FS_T_REG || di->type == MK__FS_T_DIR)
+        mk__icache_put(fs, ino, di);
+    else
+        mk__icache_drop(fs, ino);
     return 0;
 }
 

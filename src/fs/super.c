@@ -355,6 +355,7 @@ int mk__fs_open(mk_t *k, uint64_t dev, bool rw, uint32_t *replayed_out,
     *out = fs;
     return 0;
 fail:
+    mk__icache_free(fs);
     mk__jnl_close(fs);
     free(fs);
     return rc;
@@ -387,6 +388,7 @@ int mk__fs_unmount(struct mk__fs *fs)
 
 void mk__fs_free(struct mk__fs *fs)
 {
+    mk__icache_free(fs);
     mk__dix_drop_all(fs);
     mk__jnl_close(fs);
     free(fs);

@@ -415,6 +415,7 @@ void mk__mem_fini(mk_t *k)
     struct mk__mem *m = k->mem;
     if (m == NULL)
         return;
+    mk__tc_detach(m); /* no thread retires a cache into m after this */
     mk__blocks_fini(k);
     mk__tc_fini(m);
     uint32_t cur = 0;

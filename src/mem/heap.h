@@ -287,7 +287,8 @@ void mk__blk_release(struct mk__mem *m, struct mk__mblk *b);
 
 /* ---- tcache.c ------------------------------------------------------------ */
 int mk__tc_init(struct mk__mem *m);
-void mk__tc_fini(struct mk__mem *m);
+void mk__tc_detach(struct mk__mem *m); /* teardown: cut every thread's link, free caches */
+void mk__tc_fini(struct mk__mem *m);   /* then: slot chunks */
 /* The calling thread's cache for m, without locking; NULL if it has none
  * yet (fast) / created on demand, NULL only when out of host memory. */
 struct mk__tlink {

@@ -363,7 +363,10 @@ int mk__tc_init(struct mk__mem *m)
     return m->dir ? 0 : MK_ENOMEM;
 }
 
-void mk__tc_fini(struct mk__mem *m)
+/* First step of teardown, before the accounts go: a thread exiting right
+ * now holds link_lock while it retires its cache (which touches accounts
+ * and heaps), so once this has the lock no thread reaches m again. */
+void mk__tc_detach(struct mk__mem *m)
 {
     pthread_mutex_lock(&link_lock);
     while (m->tcs != NULL) {
@@ -383,6 +386,11 @@ void mk__tc_fini(struct mk__mem *m)
             pthread_setspecific(link_key, nh);
     }
     pthread_mutex_unlock(&link_lock);
+}
+
+void mk__tc_fini(struct mk__mem *m)
+{
+    mk__tc_detach(m); /* no-op if already done */
     if (m->dir != NULL) {
         for (uint32_t ci = 0; ci < m->nchunks; ci++)
             free(atomic_load_explicit(&m->dir[ci], memory_order_relaxed));

@@ -16,13 +16,13 @@
  * validates under the lock that it is still the object it meant:
  *  - Mailboxes: one object per pid slot (mbox.c), dead until the pid is
  *    created, dead again when it exits, revived when the pid is reused.
- *  - Named queues: published in the registry (handle + name, reference
- *    counted: create/open/delete/subscribe go through it) and, for the
- *    message path, in a lock-free table indexed by the handle's slot
- *    (queue.c), checked against `hid`. Delete unpublishes, clears `hid`
- *    and marks the object dead (waiters wake with MK_EDESTROYED); the last
- *    registry reference puts it on a free list from which a later create
- *    reuses it.
+ *  - Named queues: one object per handle slot index (queue.c), dead until
+ *    a create gets that slot from the registry, dead again at delete,
+ *    reused when the registry hands the slot out again (with a new
+ *    generation, so a new handle). The registry (names, handle allocation,
+ *    reference counts) holds a small record pointing at the object; every
+ *    operation checks under the object's lock that it still carries the
+ *    caller's handle (`hid`).
  *  - `gen` changes whenever an object is revived or reused: a caller
  *    notes it when it first locks and treats a change after a wait as the
  *    queue having been destroyed.
@@ -92,26 +92,46 @@ struct mk__mq {
     /* Cold. */
     struct mk__sub *subs;
     uint32_t nsubs, subcap;
-    mk_pid_t pid;             /* mailboxes: their process */
-    struct mk__ipc *ipc;      /* named queues: owner of the free list */
-    struct mk__mq *next_free; /* named queues: free list link (ipc->grow) */
-    struct mk__robj ro;       /* named queues: refs, handle, name */
+    uint32_t key;             /* its index in the table (pid / handle slot) */
 };
 
-static inline struct mk__mq *mk__mq_of(struct mk__robj *o)
-{
-    return (struct mk__mq *)(void *)((char *)o - offsetof(struct mk__mq, ro));
-}
+/* A table of type-stable queue objects indexed by a 31-bit key (mailboxes:
+ * the pid; named queues: the handle's slot index), three levels like a
+ * page table: key >> 16 selects a directory, bits 6..15 a chunk, bits 0..5
+ * the object in the chunk. Levels are published with release stores under
+ * ipc->grow and read with acquire loads without any lock; nothing moves or
+ * is freed before mk__ipc_fini. A chunk's objects start dead. */
+#define MK__OT_CHUNK 64u
+#define MK__OT_DIR 1024u
+#define MK__OT_TOP (((uint32_t)MK_PID_MAX >> 16) + 1u)
 
-struct mk__mbtab; /* mbox.c: pid -> mailbox, lock-free reads */
-struct mk__qtab;  /* queue.c: handle slot -> queue, lock-free reads */
+struct mk__odir {
+    _Atomic(struct mk__mq *) chunk[MK__OT_DIR];
+};
+
+struct mk__otab {
+    _Atomic(struct mk__odir *) dir[MK__OT_TOP];
+};
+
+/* The object of `key`, dead or alive; NULL if its chunk was never made or
+ * key is out of range. Lock-free. */
+static inline struct mk__mq *mk__otab_get(const struct mk__otab *t, uint32_t key)
+{
+    if (key > (uint32_t)MK_PID_MAX)
+        return NULL;
+    struct mk__odir *d = atomic_load_explicit(&t->dir[key >> 16], memory_order_acquire);
+    if (d == NULL)
+        return NULL;
+    struct mk__mq *c =
+        atomic_load_explicit(&d->chunk[(key >> 6) & (MK__OT_DIR - 1)], memory_order_acquire);
+    return c == NULL ? NULL : &c[key & (MK__OT_CHUNK - 1)];
+}
 
 struct mk__ipc {
     pthread_rwlock_t lock;    /* subscribe (read) against process exit (write) */
-    pthread_mutex_t grow;     /* table levels, qtab entries, free list */
-    struct mk__mbtab *mb;     /* mailboxes by pid (mbox.c) */
-    struct mk__qtab *qt;      /* named queues by handle slot (queue.c) */
-    struct mk__mq *qfree;     /* reusable named-queue objects */
+    pthread_mutex_t grow;     /* table levels and slabs; queue create */
+    struct mk__otab *mb;      /* mailboxes by pid (mbox.c) */
+    struct mk__otab *qt;      /* named queues by handle slot (queue.c) */
     struct mk__slab *slabs;   /* memory the tables are carved from (ipc->grow) */
     size_t slab_left;         /* bytes left in slabs (the newest) */
     size_t slab_bytes;        /* bytes carved so far (sizes the next slab) */
@@ -124,10 +144,13 @@ struct mk__ipc {
  * big they sit on huge pages (one TLB entry per 2 MiB instead of a page
  * walk per random lookup). Never freed one by one. */
 void *mk__ipc_carve(struct mk__ipc *ipc, size_t bytes);
+/* mbox.c: the object of key in t, making its levels if needed (ipc->grow
+ * held); NULL if out of memory or key is out of range. */
+struct mk__mq *mk__otab_make(struct mk__ipc *ipc, struct mk__otab *t, uint32_t key);
 
-/* queue.c: set up / tear down the named-queue table and free list. */
-int mk__queue_tab_init(struct mk__ipc *ipc);
-void mk__queue_tab_fini(struct mk__ipc *ipc);
+/* queue.c: the object behind a registry record (NULL while its create is
+ * still setting it up). */
+struct mk__mq *mk__queue_of(struct mk__robj *o);
 
 /* mbox.c: does pid have a live mailbox (a process)? Takes its lock. */
 bool mk__mbox_alive(mk_t *k, mk_pid_t pid);
@@ -160,8 +183,9 @@ int mk__mq_recv(mk_t *k, struct mk__mq *q, uint64_t hid, int gone, mk_pid_t pid,
 /* peek/count: MK_EBADH when dead (or hid no longer matches). */
 int mk__mq_peek(struct mk__mq *q, uint64_t hid, mk_pid_t pid, uint32_t *tag, size_t *len);
 int mk__mq_count(struct mk__mq *q, uint64_t hid, mk_pid_t pid, uint32_t *count);
-int mk__mq_subscribe(struct mk__mq *q, mk_pid_t pid);
-int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, mk_pid_t pid);
+/* subscribe/unsubscribe: MK_EBADH when dead (or hid no longer matches). */
+int mk__mq_subscribe(struct mk__mq *q, uint64_t hid, mk_pid_t pid);
+int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, uint64_t hid, mk_pid_t pid);
 int mk__mq_set_capacity(mk_t *k, struct mk__mq *q, uint32_t cap);
 
 #endif /* MK_SRC_IPC_INT_H */

@@ -30,18 +30,6 @@
 
 #include <stdlib.h>
 
-#define MK__MB_CHUNK 64u   /* mailboxes per chunk (pid bits 0..5) */
-#define MK__MB_DIR 1024u   /* chunks per directory (pid bits 6..15) */
-#define MK__MB_TOP (((uint32_t)MK_PID_MAX >> 16) + 1u) /* directories */
-
-struct mk__mbdir {
-    _Atomic(struct mk__mq *) chunk[MK__MB_DIR];
-};
-
-struct mk__mbtab {
-    _Atomic(struct mk__mbdir *) dir[MK__MB_TOP];
-};
-
 struct mk__slab {
     struct mk__slab *next;
     size_t size;
@@ -84,58 +72,68 @@ static void mk__ipc_slabs_free(struct mk__ipc *ipc)
     }
 }
 
-/* The mailbox object of pid's slot, dead or alive; NULL if the slot was
- * never created (or pid is out of range). Lock-free. */
 static inline struct mk__mq *mk__mbox_slot(const struct mk__ipc *ipc, mk_pid_t pid)
 {
-    if (pid == MK_PID_KERNEL || pid > MK_PID_MAX)
-        return NULL;
-    struct mk__mbdir *d = atomic_load_explicit(&ipc->mb->dir[pid >> 16], memory_order_acquire);
-    if (d == NULL)
-        return NULL;
-    struct mk__mq *c =
-        atomic_load_explicit(&d->chunk[(pid >> 6) & (MK__MB_DIR - 1)], memory_order_acquire);
-    return c == NULL ? NULL : &c[pid & (MK__MB_CHUNK - 1)];
+    return pid == MK_PID_KERNEL ? NULL : mk__otab_get(ipc->mb, pid);
 }
 
-/* Slot of pid, creating its directory and chunk if needed (ipc->grow held). */
-static struct mk__mq *mk__mbox_make(struct mk__ipc *ipc, mk_pid_t pid)
+struct mk__mq *mk__otab_make(struct mk__ipc *ipc, struct mk__otab *t, uint32_t key)
 {
-    _Atomic(struct mk__mbdir *) *dp = &ipc->mb->dir[pid >> 16];
-    struct mk__mbdir *d = atomic_load_explicit(dp, memory_order_relaxed);
+    if (key > (uint32_t)MK_PID_MAX)
+        return NULL;
+    _Atomic(struct mk__odir *) *dp = &t->dir[key >> 16];
+    struct mk__odir *d = atomic_load_explicit(dp, memory_order_relaxed);
     if (d == NULL) {
         d = mk__ipc_carve(ipc, sizeof *d);
         if (d == NULL)
             return NULL;
         atomic_store_explicit(dp, d, memory_order_release);
     }
-    _Atomic(struct mk__mq *) *cp = &d->chunk[(pid >> 6) & (MK__MB_DIR - 1)];
+    _Atomic(struct mk__mq *) *cp = &d->chunk[(key >> 6) & (MK__OT_DIR - 1)];
     struct mk__mq *c = atomic_load_explicit(cp, memory_order_relaxed);
     if (c == NULL) {
-        c = mk__ipc_carve(ipc, MK__MB_CHUNK * sizeof *c);
+        c = mk__ipc_carve(ipc, MK__OT_CHUNK * sizeof *c);
         if (c == NULL)
             return NULL;
-        mk_pid_t first = pid & ~(mk_pid_t)(MK__MB_CHUNK - 1);
-        for (uint32_t i = 0; i < MK__MB_CHUNK; i++) {
+        uint32_t first = key & ~(MK__OT_CHUNK - 1);
+        for (uint32_t i = 0; i < MK__OT_CHUNK; i++) {
             if (mk__mq_init(&c[i], MK_QUEUE_WORK, MK_MBOX_CAPACITY_DEFAULT,
                             MK_MSG_MAX_DEFAULT) != 0) {
                 while (i-- > 0)
                     mk__mq_destroy(&c[i]);
                 return NULL; /* the memory stays carved: rare, bounded */
             }
-            c[i].dead = true; /* no process yet */
-            c[i].pid = first + i;
+            c[i].dead = true; /* nothing there yet */
+            c[i].key = first + i;
         }
         atomic_store_explicit(cp, c, memory_order_release);
     }
-    return &c[pid & (MK__MB_CHUNK - 1)];
+    return &c[key & (MK__OT_CHUNK - 1)];
+}
+
+/* Destroy every object of t (context teardown; the memory is the slabs'). */
+static void mk__otab_fini(struct mk__otab *t)
+{
+    if (t == NULL)
+        return;
+    for (uint32_t i = 0; i < MK__OT_TOP; i++) {
+        struct mk__odir *d = atomic_load_explicit(&t->dir[i], memory_order_relaxed);
+        if (d == NULL)
+            continue;
+        for (uint32_t j = 0; j < MK__OT_DIR; j++) {
+            struct mk__mq *c = atomic_load_explicit(&d->chunk[j], memory_order_relaxed);
+            if (c != NULL)
+                for (uint32_t n = 0; n < MK__OT_CHUNK; n++)
+                    mk__mq_destroy(&c[n]);
+        }
+    }
 }
 
 static int mk__ipc_on_create(mk_t *k, mk_pid_t pid)
 {
     struct mk__ipc *ipc = k->ipc;
     pthread_mutex_lock(&ipc->grow);
-    struct mk__mq *q = mk__mbox_make(ipc, pid);
+    struct mk__mq *q = mk__otab_make(ipc, ipc->mb, pid);
     pthread_mutex_unlock(&ipc->grow);
     if (q == NULL)
         return MK_ENOMEM;
@@ -157,9 +155,9 @@ struct mk__ipc_sweep {
 static void mk__ipc_unsub(struct mk__robj *o, void *ctx)
 {
     const struct mk__ipc_sweep *sw = ctx;
-    struct mk__mq *q = mk__mq_of(o);
-    if (q->mode == MK_QUEUE_PUBSUB)
-        (void)mk__mq_unsubscribe(sw->k, q, sw->pid); /* MK_ENOENT: was not subscribed */
+    struct mk__mq *q = mk__queue_of(o);
+    if (q != NULL && q->mode == MK_QUEUE_PUBSUB)
+        (void)mk__mq_unsubscribe(sw->k, q, o->handle, sw->pid); /* MK_ENOENT: not subscribed */
 }
 
 static void mk__ipc_on_exit(mk_t *k, mk_pid_t pid)
@@ -183,7 +181,8 @@ int mk__ipc_init(mk_t *k)
     if (ipc == NULL)
         return MK_ENOMEM;
     ipc->mb = calloc(1, sizeof *ipc->mb);
-    if (ipc->mb == NULL || mk__queue_tab_init(ipc) != 0)
+    ipc->qt = calloc(1, sizeof *ipc->qt);
+    if (ipc->mb == NULL || ipc->qt == NULL)
         goto fail_ipc;
     if (pthread_rwlock_init(&ipc->lock, NULL) != 0)
         goto fail_ipc;
@@ -203,7 +202,7 @@ fail_grow:
 fail_lock:
     pthread_rwlock_destroy(&ipc->lock);
 fail_ipc:
-    mk__queue_tab_fini(ipc);
+    free(ipc->qt);
     free(ipc->mb);
     free(ipc);
     return MK_ENOMEM;
@@ -215,23 +214,13 @@ void mk__ipc_fini(mk_t *k)
     struct mk__ipc *ipc = k->ipc;
     if (ipc == NULL)
         return;
-    for (uint32_t t = 0; t < MK__MB_TOP; t++) {
-        struct mk__mbdir *d = atomic_load_explicit(&ipc->mb->dir[t], memory_order_relaxed);
-        if (d == NULL)
-            continue;
-        for (uint32_t i = 0; i < MK__MB_DIR; i++) {
-            struct mk__mq *c = atomic_load_explicit(&d->chunk[i], memory_order_relaxed);
-            if (c == NULL)
-                continue;
-            for (uint32_t j = 0; j < MK__MB_CHUNK; j++)
-                mk__mq_destroy(&c[j]);
-        }
-    }
-    mk__registry_fini(&ipc->queues); /* published queues go to the free list */
-    mk__queue_tab_fini(ipc);
+    mk__registry_fini(&ipc->queues); /* frees the registry's records */
+    mk__otab_fini(ipc->mb);
+    mk__otab_fini(ipc->qt);
     mk__ipc_slabs_free(ipc);
     pthread_mutex_destroy(&ipc->grow);
     pthread_rwlock_destroy(&ipc->lock);
+    free(ipc->qt);
     free(ipc->mb);
     free(ipc);
     k->ipc = NULL;

@@ -239,11 +239,11 @@ static void mk__mq_release_front(mk_t *k, struct mk__mq *q)
         mk__wq_wake_all(k, &q->swq, 0);
 }
 
-int mk__mq_subscribe(struct mk__mq *q, mk_pid_t pid)
+int mk__mq_subscribe(struct mk__mq *q, uint64_t hid, mk_pid_t pid)
 {
     int rc = 0;
     pthread_mutex_lock(&q->lock);
-    if (q->dead) {
+    if (mk__mq_gone(q, hid)) {
         rc = MK_EBADH; /* deleted between lookup and lock */
     } else if (mk__mq_find_sub(q, pid) != NULL) {
         rc = MK_EEXIST;
@@ -268,9 +268,13 @@ out:
     return rc;
 }
 
-int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, mk_pid_t pid)
+int mk__mq_unsubscribe(mk_t *k, struct mk__mq *q, uint64_t hid, mk_pid_t pid)
 {
     pthread_mutex_lock(&q->lock);
+    if (mk__mq_gone(q, hid)) {
+        pthread_mutex_unlock(&q->lock);
+        return MK_EBADH;
+    }
     struct mk__sub *s = mk__mq_find_sub(q, pid);
     if (s == NULL) {
         pthread_mutex_unlock(&q->lock);

@@ -1,18 +1,17 @@
 /*
  * queue.c - named message queues: work queues and publish/subscribe.
  *
- * Sits on core (registry: handle table + name map, name check, huge-page
- * arrays) and proc (mk__proc_alive). A queue is published in the registry
- * (generation-tagged handle, so a deleted queue's handle is refused with
- * MK_EBADH; name) and, for the message path, in a lock-free table indexed
- * by the handle's slot (below). Create, open, delete and the subscription
- * calls go through the registry and hold a reference for the call; send,
- * receive, peek and count take no module-wide lock and no reference: they
- * find the object in the table and check under its lock that it still
- * carries the handle (hid). Queue objects are type-stable (ipc_int.h), so
- * mk_queue_delete can unpublish and kill the object while other threads
- * are blocked in it: they wake with MK_EDESTROYED; when the registry's
- * last reference goes the object is emptied and kept for the next create.
+ * Sits on core (registry: handle allocation + name map + reference
+ * counts, name check) and proc (mk__proc_alive). A queue is a registry
+ * record (generation-tagged handle, so a deleted queue's handle is refused
+ * with MK_EBADH; name) pointing at a type-stable object kept in a
+ * lock-free table indexed by the handle's slot (below). Create, open and
+ * delete go through the registry; every other call finds the object
+ * without any module-wide lock or reference and checks under the object's
+ * lock that it still carries the handle (hid). mk_queue_delete unpublishes
+ * the record and kills the object while other threads may be blocked in
+ * it: they wake with MK_EDESTROYED; the object stays, dead, for the next
+ * queue that gets the same slot.
  *
  * Subscriptions name a pid; subscribe holds the ipc read lock while it
  * checks that the pid is alive and adds itself, and the process-exit hook
@@ -33,150 +32,62 @@ void mk_queue_attr_init(mk_queue_attr_t *a)
     a->size = (uint32_t)sizeof *a;
 }
 
-/* ---- the lock-free handle table of the message path -------------------
+/* ---- objects and lookup -------------------------------------------------
  *
- * The registry (core) maps handles and names under its rwlock and counts
- * references; that is kept for create, open, delete and subscriptions. The
- * message path (send, receive, peek, count) instead indexes this table by
- * the handle's slot index (the low 32 bits: core/handle.c packs
- * type << 56 | generation << 32 | index) and compares the whole handle
- * with the object's `hid`, first without a lock and again under the
- * object's lock; queue objects are type-stable (ipc_int.h), so a stale
- * pointer read here still points to a queue object whose lock may be
- * taken. Three levels (index bits 20..30, 10..19, 0..9), published with
- * release stores under ipc->grow, never moved or freed before
- * mk__ipc_fini. If a handle is not found here (not yet published, or an
- * index this table cannot hold) the registry path answers instead. */
-#define MK__QT_LEAF 1024u
-#define MK__QT_MID 1024u
-#define MK__QT_TOP 2048u /* 2^31 slot indexes */
-
-struct mk__qleaf {
-    _Atomic(struct mk__mq *) q[MK__QT_LEAF];
-};
-struct mk__qmid {
-    _Atomic(struct mk__qleaf *) leaf[MK__QT_MID];
-};
-struct mk__qtab {
-    _Atomic(struct mk__qmid *) mid[MK__QT_TOP];
+ * The registry (core) allocates handles, maps names and counts references;
+ * what it publishes is a small record (struct mk__qrec) pointing at the
+ * queue object. The objects themselves live in ipc->qt, a lock-free table
+ * (ipc_int.h, struct mk__otab) indexed by the handle's slot index (the low
+ * 32 bits: core/handle.c packs type << 56 | generation << 32 | index), so
+ * the message path goes from a handle to its object with two reads of
+ * small, cache-resident levels and lands on the object: one cache miss for
+ * a random queue among 10^6. Every operation checks under the object's
+ * lock that it still carries the handle (`hid`): a deleted queue's object
+ * is dead and gets a new handle when the slot is handed out again. Create
+ * holds ipc->grow from publishing the record to setting the object up, so
+ * a caller that finds the handle published but the object not yet carrying
+ * it waits for ipc->grow and looks again. */
+struct mk__qrec {
+    struct mk__robj ro;
+    struct mk__mq *_Atomic q; /* set once the object carries ro.handle */
 };
 
-int mk__queue_tab_init(struct mk__ipc *ipc)
+static void mk__qrec_free(struct mk__robj *o)
 {
-    ipc->qt = calloc(1, sizeof *ipc->qt);
-    ipc->qfree = NULL;
-    return ipc->qt == NULL ? MK_ENOMEM : 0;
+    free(o); /* ro is the first member */
 }
 
-void mk__queue_tab_fini(struct mk__ipc *ipc)
+struct mk__mq *mk__queue_of(struct mk__robj *o)
 {
-    struct mk__mq *q;
-    while ((q = ipc->qfree) != NULL) {
-        ipc->qfree = q->next_free;
-        mk__mq_destroy(q); /* its memory is carved: freed with the slabs */
-    }
-    free(ipc->qt);
-    ipc->qt = NULL;
+    return atomic_load_explicit(&((struct mk__qrec *)(void *)o)->q, memory_order_acquire);
 }
 
-/* The table entry of slot index idx, creating missing levels (ipc->grow
- * held); NULL if out of range or out of memory. */
-static _Atomic(struct mk__mq *) *mk__qt_entry(struct mk__ipc *ipc, uint32_t idx)
-{
-    if (idx >= MK__QT_TOP * MK__QT_MID * MK__QT_LEAF)
-        return NULL;
-    _Atomic(struct mk__qmid *) *mp = &ipc->qt->mid[idx >> 20];
-    struct mk__qmid *m = atomic_load_explicit(mp, memory_order_acquire);
-    if (m == NULL) {
-        if ((m = mk__ipc_carve(ipc, sizeof *m)) == NULL)
-            return NULL;
-        atomic_store_explicit(mp, m, memory_order_release);
-    }
-    _Atomic(struct mk__qleaf *) *lp = &m->leaf[(idx >> 10) & (MK__QT_MID - 1)];
-    struct mk__qleaf *l = atomic_load_explicit(lp, memory_order_acquire);
-    if (l == NULL) {
-        if ((l = mk__ipc_carve(ipc, sizeof *l)) == NULL)
-            return NULL;
-        atomic_store_explicit(lp, l, memory_order_release);
-    }
-    return &l->q[idx & (MK__QT_LEAF - 1)];
-}
-
-/* Message path: the queue carrying handle h right now, without lock or
- * reference (validated again under its lock), or NULL. Read-only twin of
- * mk__qt_entry, inlined: three dependent loads, the first two of small
- * tables that stay in cache. */
+/* The object carrying handle h right now, or NULL (stale, forged, never
+ * published, or published a moment ago by a create that is still setting
+ * it up: see mk__queue_find). Lock-free; valid until the caller checks hid
+ * under the object's lock. */
 static inline struct mk__mq *mk__queue_fast(mk_t *k, mk_queue_t h)
 {
-    uint32_t idx = (uint32_t)h;
-    if (idx >= MK__QT_TOP * MK__QT_MID * MK__QT_LEAF)
-        return NULL;
-    struct mk__qmid *m = atomic_load_explicit(&k->ipc->qt->mid[idx >> 20], memory_order_acquire);
-    if (m == NULL)
-        return NULL;
-    struct mk__qleaf *l =
-        atomic_load_explicit(&m->leaf[(idx >> 10) & (MK__QT_MID - 1)], memory_order_acquire);
-    if (l == NULL)
-        return NULL;
-    struct mk__mq *q = atomic_load_explicit(&l->q[idx & (MK__QT_LEAF - 1)], memory_order_acquire);
+    struct mk__mq *q = mk__otab_get(k->ipc->qt, (uint32_t)h);
     if (q == NULL || atomic_load_explicit(&q->hid, memory_order_relaxed) != h)
         return NULL;
     return q;
 }
 
-/* Last registry reference gone (deleted and no call holds it, or context
- * teardown): keep the object for reuse. */
-static void mk__queue_release(struct mk__robj *o)
+/* As mk__queue_fast, waiting for a create in progress to finish. */
+static struct mk__mq *mk__queue_find(mk_t *k, mk_queue_t h)
 {
-    struct mk__mq *q = mk__mq_of(o);
-    struct mk__ipc *ipc = q->ipc;
-    pthread_mutex_lock(&q->lock);
-    q->dead = true;
-    atomic_store_explicit(&q->hid, 0, memory_order_relaxed);
-    mk__mq_drop(q);
-    q->nsubs = 0;
-    pthread_mutex_unlock(&q->lock);
-    pthread_mutex_lock(&ipc->grow);
-    q->next_free = ipc->qfree;
-    ipc->qfree = q;
-    pthread_mutex_unlock(&ipc->grow);
-}
-
-/* A queue object for create: a reused one or a new one. */
-static struct mk__mq *mk__queue_alloc(struct mk__ipc *ipc, uint32_t mode, uint32_t cap,
-                                      uint32_t msg_max, uint64_t *gen)
-{
-    pthread_mutex_lock(&ipc->grow);
-    struct mk__mq *q = ipc->qfree;
+    struct mk__mq *q = mk__queue_fast(k, h);
     if (q != NULL)
-        ipc->qfree = q->next_free;
+        return q;
+    struct mk__ipc *ipc = k->ipc;
+    struct mk__robj *o = mk__registry_get(&ipc->queues, h);
+    if (o == NULL)
+        return NULL; /* stale or forged */
+    mk__robj_unref(o);
+    pthread_mutex_lock(&ipc->grow); /* the creator holds it until set up */
     pthread_mutex_unlock(&ipc->grow);
-    if (q != NULL) {
-        pthread_mutex_lock(&q->lock);
-        mk__mq_setup(q, mode, cap, msg_max);
-        *gen = q->gen;
-        pthread_mutex_unlock(&q->lock);
-    } else {
-        pthread_mutex_lock(&ipc->grow);
-        q = mk__ipc_carve(ipc, sizeof *q);
-        pthread_mutex_unlock(&ipc->grow);
-        if (q == NULL)
-            return NULL;
-        if (mk__mq_init(q, mode, cap, msg_max) != 0)
-            return NULL; /* its carved memory stays unused: rare, bounded */
-        q->ipc = ipc;
-        *gen = q->gen; /* not shared yet */
-    }
-    mk__robj_init(&q->ro, mk__queue_release);
-    return q;
-}
-
-/* Resolve a handle through the registry and take a reference; NULL if
- * stale or forged. */
-static struct mk__mq *mk__queue_get(mk_t *k, mk_queue_t h)
-{
-    struct mk__robj *o = mk__registry_get(&k->ipc->queues, h);
-    return o == NULL ? NULL : mk__mq_of(o);
+    return mk__queue_fast(k, h);
 }
 
 /* pid 0 is host code; any other pid must be a live process. */
@@ -211,27 +122,38 @@ int mk_queue_create(mk_t *k, const char *name, const mk_queue_attr_t *attr, mk_q
         return MK_ERANGE;
 
     struct mk__ipc *ipc = k->ipc;
-    uint64_t gen;
-    struct mk__mq *q = mk__queue_alloc(ipc, a.mode, a.capacity, a.msg_max, &gen);
-    if (q == NULL)
+    struct mk__qrec *r = calloc(1, sizeof *r);
+    if (r == NULL)
         return MK_ENOMEM;
-    rc = mk__registry_add(&ipc->queues, &q->ro, name);
+    mk__robj_init(&r->ro, mk__qrec_free);
+    pthread_mutex_lock(&ipc->grow);
+    rc = mk__registry_add(&ipc->queues, &r->ro, name);
     if (rc != 0) {
-        mk__robj_unref(&q->ro); /* back to the free list */
+        pthread_mutex_unlock(&ipc->grow);
+        mk__robj_unref(&r->ro);
         return rc;
     }
-    mk_queue_t h = q->ro.handle;
-    pthread_mutex_lock(&q->lock);
-    q->rwq.obj = q->swq.obj = h; /* what MK_EV_BLOCK reports */
-    if (!q->dead && q->gen == gen) /* not deleted already by a thread that opened it */
-        atomic_store_explicit(&q->hid, h, memory_order_relaxed);
-    pthread_mutex_unlock(&q->lock);
-    /* Publish for the message path; until then it goes through the
-     * registry. Best effort: without memory it stays there. */
-    pthread_mutex_lock(&ipc->grow);
-    _Atomic(struct mk__mq *) *e = mk__qt_entry(ipc, (uint32_t)h);
-    if (e != NULL)
-        atomic_store_explicit(e, q, memory_order_release);
+    mk_queue_t h = r->ro.handle;
+    struct mk__mq *q = mk__otab_make(ipc, ipc->qt, (uint32_t)h);
+    bool ok = false;
+    if (q != NULL) {
+        pthread_mutex_lock(&q->lock);
+        if (q->dead) { /* else: slot index in use, impossible with core's handles */
+            mk__mq_setup(q, a.mode, a.capacity, a.msg_max);
+            q->rwq.obj = q->swq.obj = h; /* what MK_EV_BLOCK reports */
+            atomic_store_explicit(&q->hid, h, memory_order_relaxed);
+            ok = true;
+        }
+        pthread_mutex_unlock(&q->lock);
+    }
+    if (!ok) {
+        pthread_mutex_unlock(&ipc->grow);
+        struct mk__robj *o = mk__registry_remove(&ipc->queues, h);
+        if (o != NULL)
+            mk__robj_unref(o);
+        return MK_ENOMEM;
+    }
+    atomic_store_explicit(&r->q, q, memory_order_release);
     pthread_mutex_unlock(&ipc->grow);
     *out = h;
     return 0;
@@ -258,19 +180,23 @@ int mk_queue_delete(mk_t *k, mk_queue_t h)
 {
     MK__CHECK(k);
     MK__SCHED_ENTER(k);
-    struct mk__robj *o = mk__registry_remove(&k->ipc->queues, h);
+    struct mk__ipc *ipc = k->ipc;
+    /* ipc->grow: not while a create of this handle is still setting up. */
+    pthread_mutex_lock(&ipc->grow);
+    struct mk__robj *o = mk__registry_remove(&ipc->queues, h);
+    pthread_mutex_unlock(&ipc->grow);
     if (o == NULL)
         return MK_EBADH;
-    struct mk__mq *q = mk__mq_of(o);
-    mk__mq_kill(k, q, false); /* hid = 0: the message path refuses h now */
-    mk__robj_unref(&q->ro);   /* the registry's reference */
+    struct mk__mq *q = mk__queue_of(o);
+    if (q != NULL)
+        mk__mq_kill(k, q, true); /* hid = 0, waiters woken, messages freed */
+    mk__robj_unref(o);           /* the registry's reference */
     return 0;
 }
 
-/* The message calls below resolve h through the lock-free table (no
- * reference: mk__mq_* re-check hid under the lock, MK_EBADH if the queue
- * was deleted meanwhile) and fall back to the registry (a reference held
- * for the call) only when the table does not have it. */
+/* The message calls find the object without lock or reference; mk__mq_*
+ * check under its lock that it still carries h (MK_EBADH otherwise: the
+ * queue was deleted, the handle is stale). */
 
 int mk_queue_send(mk_t *k, mk_queue_t h, uint32_t tag, const void *data, size_t len,
                   uint64_t timeout_ticks)
@@ -279,16 +205,10 @@ int mk_queue_send(mk_t *k, mk_queue_t h, uint32_t tag, const void *data, size_t 
     MK__SCHED_ENTER(k);
     if (data == NULL && len > 0)
         return MK_EINVAL;
-    int rc;
-    struct mk__mq *q = mk__queue_fast(k, h);
-    if (q != NULL) {
-        rc = mk__mq_send(k, q, h, MK_EBADH, tag, data, len, timeout_ticks);
-    } else {
-        if ((q = mk__queue_get(k, h)) == NULL)
-            return MK_EBADH;
-        rc = mk__mq_send(k, q, 0, MK_EDESTROYED, tag, data, len, timeout_ticks);
-        mk__robj_unref(&q->ro);
-    }
+    struct mk__mq *q = mk__queue_find(k, h);
+    if (q == NULL)
+        return MK_EBADH;
+    int rc = mk__mq_send(k, q, h, MK_EBADH, tag, data, len, timeout_ticks);
     if (rc == 0)
         mk__trace_self(k, MK_EV_MSG_SEND, h, len);
     return rc;
@@ -301,21 +221,13 @@ int mk_queue_recv(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *tag, void *buf,
     MK__SCHED_ENTER(k);
     if (buf == NULL && cap > 0)
         return MK_EINVAL;
+    struct mk__mq *q = mk__queue_find(k, h);
+    if (q == NULL)
+        return MK_EBADH;
     size_t got = 0;
-    int rc;
-    struct mk__mq *q = mk__queue_fast(k, h);
-    if (q != NULL) {
-        rc = mk__queue_pid_check(k, pid);
-        if (rc == 0)
-            rc = mk__mq_recv(k, q, h, MK_EBADH, pid, tag, buf, cap, &got, timeout_ticks);
-    } else {
-        if ((q = mk__queue_get(k, h)) == NULL)
-            return MK_EBADH;
-        rc = mk__queue_pid_check(k, pid);
-        if (rc == 0)
-            rc = mk__mq_recv(k, q, 0, MK_EDESTROYED, pid, tag, buf, cap, &got, timeout_ticks);
-        mk__robj_unref(&q->ro);
-    }
+    int rc = mk__queue_pid_check(k, pid);
+    if (rc == 0)
+        rc = mk__mq_recv(k, q, h, MK_EBADH, pid, tag, buf, cap, &got, timeout_ticks);
     if (rc == 0) {
         mk__trace_self(k, MK_EV_MSG_RECV, h, got);
         if (len != NULL)
@@ -328,21 +240,11 @@ int mk_queue_peek(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *tag, size_t *le
 {
     MK__CHECK(k);
     MK__SCHED_ENTER(k);
-    int rc;
-    struct mk__mq *q = mk__queue_fast(k, h);
-    if (q != NULL) {
-        rc = mk__queue_pid_check(k, pid);
-        if (rc == 0)
-            rc = mk__mq_peek(q, h, pid, tag, len);
-    } else {
-        if ((q = mk__queue_get(k, h)) == NULL)
-            return MK_EBADH;
-        rc = mk__queue_pid_check(k, pid);
-        if (rc == 0)
-            rc = mk__mq_peek(q, 0, pid, tag, len);
-        mk__robj_unref(&q->ro);
-    }
-    return rc;
+    struct mk__mq *q = mk__queue_find(k, h);
+    if (q == NULL)
+        return MK_EBADH;
+    int rc = mk__queue_pid_check(k, pid);
+    return rc != 0 ? rc : mk__mq_peek(q, h, pid, tag, len);
 }
 
 int mk_queue_count(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *count)
@@ -351,20 +253,21 @@ int mk_queue_count(mk_t *k, mk_queue_t h, mk_pid_t pid, uint32_t *count)
     MK__SCHED_ENTER(k);
     if (count == NULL)
         return MK_EINVAL;
-    int rc;
-    struct mk__mq *q = mk__queue_fast(k, h);
-    if (q != NULL) {
-        rc = mk__queue_pid_check(k, pid);
-        if (rc == 0)
-            rc = mk__mq_count(q, h, pid, count);
-    } else {
-        if ((q = mk__queue_get(k, h)) == NULL)
-            return MK_EBADH;
-        rc = mk__queue_pid_check(k, pid);
-        if (rc == 0)
-            rc = mk__mq_count(q, 0, pid, count);
-        mk__robj_unref(&q->ro);
-    }
+    struct mk__mq *q = mk__queue_find(k, h);
+    if (q == NULL)
+        return MK_EBADH;
+    int rc = mk__queue_pid_check(k, pid);
+    return rc != 0 ? rc : mk__mq_count(q, h, pid, count);
+}
+
+/* MK_EBADH, MK_ENOTSUP (not pub/sub) or 0, read under the object's lock. */
+static int mk__queue_pubsub_check(struct mk__mq *q, mk_queue_t h)
+{
+    pthread_mutex_lock(&q->lock);
+    int rc = q->dead || atomic_load_explicit(&q->hid, memory_order_relaxed) != h ? MK_EBADH
+             : q->mode != MK_QUEUE_PUBSUB                                     ? MK_ENOTSUP
+                                                                               : 0;
+    pthread_mutex_unlock(&q->lock);
     return rc;
 }
 
@@ -374,21 +277,19 @@ int mk_queue_subscribe(mk_t *k, mk_queue_t h, mk_pid_t pid)
     MK__SCHED_ENTER(k);
     struct mk__ipc *ipc = k->ipc;
     int rc;
-    /* Mailbox-map read lock held throughout: see the file comment. */
+    /* ipc->lock read-held throughout: see the file comment. */
     pthread_rwlock_rdlock(&ipc->lock);
-    struct mk__mq *q = mk__queue_get(k, h);
+    struct mk__mq *q = mk__queue_find(k, h);
     if (q == NULL)
         rc = MK_EBADH;
-    else if (q->mode != MK_QUEUE_PUBSUB)
-        rc = MK_ENOTSUP;
+    else if ((rc = mk__queue_pubsub_check(q, h)) != 0)
+        ; /* MK_EBADH / MK_ENOTSUP */
     else if (pid != MK_PID_KERNEL &&
              (pid > MK_PID_MAX || !mk__mbox_alive(k, pid) || mk__proc_alive(k, pid) != 0))
         rc = MK_ENOENT;
     else
-        rc = mk__mq_subscribe(q, pid);
+        rc = mk__mq_subscribe(q, h, pid);
     pthread_rwlock_unlock(&ipc->lock);
-    if (q != NULL)
-        mk__robj_unref(&q->ro);
     return rc;
 }
 
@@ -396,10 +297,9 @@ int mk_queue_unsubscribe(mk_t *k, mk_queue_t h, mk_pid_t pid)
 {
     MK__CHECK(k);
     MK__SCHED_ENTER(k);
-    struct mk__mq *q = mk__queue_get(k, h);
+    struct mk__mq *q = mk__queue_find(k, h);
     if (q == NULL)
         return MK_EBADH;
-    int rc = q->mode != MK_QUEUE_PUBSUB ? MK_ENOTSUP : mk__mq_unsubscribe(k, q, pid);
-    mk__robj_unref(&q->ro);
-    return rc;
+    int rc = mk__queue_pubsub_check(q, h);
+    return rc != 0 ? rc : mk__mq_unsubscribe(k, q, h, pid);
 }

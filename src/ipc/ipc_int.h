@@ -4,11 +4,13 @@
  * module set-up; queue.c: named queues). Not for other modules.
  *
  * Lock order: struct mk__ipc.lock (rwlock: subscribe against process exit)
+ * -> ipc.grow (tables, slabs, a queue create from publishing to set-up)
  * -> the queue registry's lock -> struct mk__mq.lock -> the scheduler/proc
- * table lock (mk__proc_alive, wait queues). Never take ipc.lock while
- * holding an mq lock. The message path (send, receive, peek, count) takes
- * no module-wide lock at all: mailboxes are found through a lock-free pid
- * table (mbox.c), named queues through the registry.
+ * table lock (mk__proc_alive, wait queues). Never take ipc.lock or
+ * ipc.grow while holding an mq lock. The message path (send, receive,
+ * peek, count) takes no module-wide lock at all: mailboxes and named
+ * queues are found through lock-free tables (struct mk__otab) indexed by
+ * pid and by handle slot.
  *
  * Lifetime: every struct mk__mq is type-stable: once allocated it stays a
  * queue object (its mutex stays valid) until mk__ipc_fini, so code that

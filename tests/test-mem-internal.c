@@ -331,6 +331,59 @@ START_TEST(caches_keep_every_heap_consistent)
 }
 END_TEST
 
+/* The internal over-charge that quota credit causes stays within its
+ * documented bound: per thread serving the pid, at most MK__CREDIT plus
+ * one request (512 bytes on the cached path) above the exact use, never
+ * above the quota, and zero once mk_mem_usage-style reclaim runs. */
+static void *credit_thread(void *p)
+{
+    struct cache_arg *a = p;
+    mk_block_t b;
+    for (int i = 0; i < 5; i++)
+        if (mk_mem_alloc(a->k, 1, MK_HEAP_DEFAULT, 100, &b) != 0)
+            a->bad++;
+    return NULL;
+}
+
+START_TEST(quota_credit_overcharge_is_bounded)
+{
+    for (int quota = 0; quota < 2; quota++) {
+        mk_t *k = new_ctx();
+        ck_assert_int_eq(mk_proc_create(k, 1, NULL), 0);
+        if (quota)
+            ck_assert_int_eq(mk_mem_set_quota(k, 1, 20000), 0);
+        struct cache_arg a = {k, {0, 0, 0}, 0};
+        pthread_t th[3];
+        for (int i = 0; i < 3; i++)
+            ck_assert_int_eq(pthread_create(&th[i], NULL, credit_thread, &a), 0);
+        for (int i = 0; i < 3; i++)
+            pthread_join(th[i], NULL);
+        credit_thread(&a); /* this thread holds credit now */
+        ck_assert_int_eq(a.bad, 0);
+        struct mk__mem *m = k->mem;
+        pthread_mutex_lock(&m->lock);
+        struct mk__mpid *r = mk__pid_get(m, 1);
+        uint64_t exact = mk__acct_exact(m, r, NULL, false);
+        uint64_t charged = r->used;
+        pthread_mutex_unlock(&m->lock);
+        ck_assert_uint_eq(exact, 4 * 5 * 100);
+        /* The exited threads gave their credit back: only this one holds. */
+        ck_assert_uint_le(charged - exact, MK__CREDIT + MK__BIN_MAXSIZE);
+        ck_assert_uint_gt(charged, exact);
+        if (quota)
+            ck_assert_uint_le(charged, 20000);
+        uint64_t used = 0;
+        ck_assert_int_eq(mk_mem_usage(k, 1, &used, NULL), 0);
+        ck_assert_uint_eq(used, exact);
+        ck_assert_int_eq(mk_mem_set_quota(k, 1, 100000), 0); /* reclaims */
+        pthread_mutex_lock(&m->lock);
+        ck_assert_uint_eq(r->used, exact);
+        pthread_mutex_unlock(&m->lock);
+        mk_destroy(k);
+    }
+}
+END_TEST
+
 static Suite *mem_internal_suite(void)
 {
     Suite *s = suite_create("mem-internal");
@@ -342,6 +395,7 @@ static Suite *mem_internal_suite(void)
     tcase_add_test(tc, violation_notifier_is_called);
     tcase_add_test(tc, fixed_spare_frame_is_reused_by_any_class);
     tcase_add_test(tc, caches_keep_every_heap_consistent);
+    tcase_add_test(tc, quota_credit_overcharge_is_bounded);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -74,20 +74,25 @@ static inline struct mk__mq *mk__queue_fast(mk_t *k, mk_queue_t h)
     return q;
 }
 
-/* As mk__queue_fast, waiting for a create in progress to finish. */
-static struct mk__mq *mk__queue_find(mk_t *k, mk_queue_t h)
+/* mk__queue_find's rare path: is h published by a create still setting up
+ * its object? Then wait for it (it holds ipc->grow) and look again. */
+static struct mk__mq *mk__queue_find_slow(mk_t *k, mk_queue_t h)
 {
-    struct mk__mq *q = mk__queue_fast(k, h);
-    if (q != NULL)
-        return q;
     struct mk__ipc *ipc = k->ipc;
     struct mk__robj *o = mk__registry_get(&ipc->queues, h);
     if (o == NULL)
         return NULL; /* stale or forged */
     mk__robj_unref(o);
-    pthread_mutex_lock(&ipc->grow); /* the creator holds it until set up */
+    pthread_mutex_lock(&ipc->grow);
     pthread_mutex_unlock(&ipc->grow);
     return mk__queue_fast(k, h);
+}
+
+/* As mk__queue_fast, waiting for a create in progress to finish. */
+static inline struct mk__mq *mk__queue_find(mk_t *k, mk_queue_t h)
+{
+    struct mk__mq *q = mk__queue_fast(k, h);
+    return q != NULL ? q : mk__queue_find_slow(k, h);
 }
 
 /* pid 0 is host code; any other pid must be a live process. */

@@ -1195,6 +1195,75 @@ START_TEST(semaphore_pingpong_alternates_and_repeats)
 }
 END_TEST
 
+/* ---- calls of every module are kernel entries ------------------------ */
+
+struct entry_arg {
+    struct log *l;
+    mk_dev_t dev;
+    int rounds;
+};
+
+/* Each round makes three calls that never block (memory, block device,
+ * file system), nothing else: they alone must charge ticks and end slices. */
+static int body_module_calls(mk_t *k, void *arg)
+{
+    struct entry_arg *a = arg;
+    char c = (char)('a' + mk_self(k) - 1);
+    for (int i = 0; i < a->rounds; i++) {
+        log_put(a->l, c);
+        mk_heap_stats_t hs;
+        memset(&hs, 0, sizeof hs);
+        hs.size = sizeof hs;
+        ck_assert_int_eq(mk_heap_stats(k, MK_HEAP_DEFAULT, &hs), 0);
+        char b[16];
+        ck_assert_int_eq(mk_blk_read(k, a->dev, 0, 0, b, sizeof b), 0);
+        mk_stat_t st;
+        memset(&st, 0, sizeof st);
+        st.size = sizeof st;
+        ck_assert_int_eq(mk_vfs_stat(k, "/d", &st), 0);
+    }
+    return 0;
+}
+
+static uint64_t run_module_calls(uint32_t quantum, struct log *l)
+{
+    mk_t *k = mk_new(quantum);
+    struct entry_arg a = {l, 0, 6};
+    ck_assert_int_eq(mk_blk_create_ram(k, "r", 512, 256, &a.dev), 0);
+    ck_assert_int_eq(mk_fs_mkfs(k, a.dev, NULL), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, a.dev, "/d", 0), 0);
+    uint64_t t0 = 0, t1 = 0;
+    ck_assert_int_eq(mk_clock_now(k, &t0), 0);
+    spawn(k, 0, body_module_calls, &a);
+    spawn(k, 0, body_module_calls, &a);
+    ck_assert_uint_eq(run_all(k), MK_RUN_DONE);
+    ck_assert_int_eq(mk_clock_now(k, &t1), 0);
+    log_put(l, 0);
+    mk_destroy(k);
+    return t1 - t0;
+}
+
+START_TEST(memory_block_and_file_calls_are_kernel_entries)
+{
+    LOOP_FLAGS();
+    /* long slices: each body runs its six rounds through; the clock still
+     * moves by at least one tick per call (2 bodies x 6 rounds x 3 calls) */
+    struct log l = {0};
+    uint64_t used = run_module_calls(1000, &l);
+    ck_assert_str_eq(l.s, "aaaaaabbbbbb");
+    ck_assert_uint_ge(used, 2 * 6 * 3);
+    /* a 4-tick slice ends inside the loop: the bodies alternate, and do so
+     * the same way every run */
+    struct log l1 = {0}, l2 = {0};
+    run_module_calls(4, &l1);
+    run_module_calls(4, &l2);
+    ck_assert_str_ne(l1.s, "aaaaaabbbbbb");
+    ck_assert_ptr_nonnull(strstr(l1.s, "ab"));
+    ck_assert_ptr_nonnull(strstr(l1.s, "ba"));
+    ck_assert_str_eq(l1.s, l2.s);
+}
+END_TEST
+
 static Suite *sched_suite(void)
 {
     Suite *s = suite_create("sched");
@@ -1223,6 +1292,7 @@ static Suite *sched_suite(void)
         tcase_add_loop_test(tc, clock_line_counts_every_advance_with_or_without_handler, i,
                             i + 1);
         tcase_add_loop_test(tc, semaphore_pingpong_alternates_and_repeats, i, i + 1);
+        tcase_add_loop_test(tc, memory_block_and_file_calls_are_kernel_entries, i, i + 1);
         suite_add_tcase(s, tc);
     }
     TCase *tc = tcase_create("whole");

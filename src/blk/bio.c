@@ -188,6 +188,7 @@ MK_API int mk_blk_read(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset,
                        size_t len)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__dev *d;
     struct mk__cbuf *b;
     int rc = io_begin(k, dev, blockno, offset, buf, len, &d);
@@ -231,6 +232,7 @@ MK_API int mk_blk_write(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset
                         const void *buf, size_t len)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__dev *d;
     struct mk__cbuf *b;
     int rc = io_begin(k, dev, blockno, offset, buf, len, &d);
@@ -261,6 +263,7 @@ MK_API int mk_blk_write(mk_t *k, mk_dev_t dev, uint64_t blockno, uint32_t offset
 MK_API int mk_cache_stats(mk_t *k, mk_cache_stats_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || out->size < MK_CACHE_STATS_SIZE_V0)
         return MK_EINVAL;
     struct mk__blk *c = k->blk;

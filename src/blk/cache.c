@@ -241,6 +241,7 @@ static int reclaim(mk_t *k, bool take_free, struct mk__cbuf **out)
 MK_API int mk_cache_evict(mk_t *k, uint64_t *evicted)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__blk *c = k->blk;
     struct mk__cbuf *b;
     uint64_t n = 0;

@@ -218,6 +218,7 @@ MK_API int mk_blk_create_ram(mk_t *k, const char *name, uint32_t block_size,
                              uint64_t nblocks, mk_dev_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     int rc = mk__name_check(name);
     if (rc != 0)
         return rc;
@@ -241,6 +242,7 @@ MK_API int mk_blk_open_image(mk_t *k, const char *name, const char *path,
                              mk_dev_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     int rc = mk__name_check(name);
     if (rc != 0)
         return rc;
@@ -274,6 +276,7 @@ MK_API int mk_blk_register(mk_t *k, const char *name, const mk_blk_ops_t *ops, v
                            uint32_t block_size, uint64_t nblocks, mk_dev_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     int rc = mk__name_check(name);
     if (rc != 0)
         return rc;
@@ -290,6 +293,7 @@ MK_API int mk_blk_register(mk_t *k, const char *name, const mk_blk_ops_t *ops, v
 MK_API int mk_blk_lookup(mk_t *k, const char *name, mk_dev_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     int rc = mk__name_check(name);
     if (rc != 0)
         return rc;
@@ -325,6 +329,7 @@ int mk__blk_geometry(mk_t *k, uint64_t dev, uint32_t *block_size, uint64_t *nblo
 MK_API int mk_blk_info(mk_t *k, mk_dev_t dev, uint32_t *block_size, uint64_t *nblocks)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     return mk__blk_geometry(k, dev, block_size, nblocks);
 }
 
@@ -396,6 +401,7 @@ int mk__blk_flush(mk_t *k, uint64_t dev)
 MK_API int mk_cache_flush(mk_t *k, mk_dev_t dev)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     return mk__blk_flush(k, dev);
 }
 
@@ -404,6 +410,7 @@ MK_API int mk_cache_flush(mk_t *k, mk_dev_t dev)
 MK_API int mk_blk_remove(mk_t *k, mk_dev_t dev)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__blk *b = k->blk;
     int rc = 0;
     pthread_mutex_lock(&b->devlock);

@@ -89,6 +89,12 @@ struct mk {
      * by the scheduler (proc) at init so mk_clock_advance, a core call,
      * reaches it without calling up a layer. NULL: plain counter. */
     void (*clock_fn)(mk_t *k, uint64_t ticks);
+    /* Kernel entry for the calls of modules that do not block in the
+     * scheduler (mem, blk, fs, vfs): charges a body's call and is a
+     * preemption point (mk__sched_enter). The scheduler sets it when the
+     * first body is spawned, so a program of host threads only pays one
+     * relaxed load per call. NULL: no body has ever existed. */
+    _Atomic(int (*)(mk_t *k)) enter_fn;
     struct mk__hook hooks[MK__HOOKS_MAX];
     int nhooks;
     struct mk *next_free; /* global free list link */
@@ -109,6 +115,22 @@ static inline int mk__check(const mk_t *k)
         int mk__rc_ = mk__check(k);                                          \
         if (mk__rc_ != 0)                                                    \
             return mk__rc_;                                                  \
+    } while (0)
+
+/* Kernel entry of a public call of mem, blk, fs or vfs, right after
+ * MK__CHECK and before any lock is taken: see struct mk's enter_fn. 0, or
+ * the error a killed or destroyed body must return at once. */
+static inline int mk__kernel_enter(mk_t *k)
+{
+    int (*fn)(mk_t *) = atomic_load_explicit(&k->enter_fn, memory_order_relaxed);
+    return fn != NULL ? fn(k) : 0;
+}
+
+#define MK__KERNEL_ENTER(k)                                                  \
+    do {                                                                     \
+        int mk__ke_ = mk__kernel_enter(k);                                   \
+        if (mk__ke_ != 0)                                                    \
+            return mk__ke_;                                                  \
     } while (0)
 
 /* Register process life-cycle hooks (called by module init, in layer order;

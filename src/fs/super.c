@@ -426,6 +426,7 @@ void mk_mkfs_opts_init(mk_mkfs_opts_t *o)
 int mk_fs_probe(mk_t *k, mk_dev_t dev, uint32_t *kind)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (kind == NULL)
         return MK_EINVAL;
     uint32_t kd;

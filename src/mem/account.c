@@ -28,6 +28,7 @@
 int mk_mem_set_quota(mk_t *k, mk_pid_t pid, uint64_t bytes)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__mem *m = k->mem;
     int rc = 0;
     pthread_mutex_lock(&m->lock);
@@ -58,6 +59,7 @@ int mk_mem_set_quota(mk_t *k, mk_pid_t pid, uint64_t bytes)
 int mk_mem_usage(mk_t *k, mk_pid_t pid, uint64_t *used, uint64_t *quota)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__mem *m = k->mem;
     pthread_mutex_lock(&m->lock);
     struct mk__mpid *r = mk__pid_get(m, pid);
@@ -75,6 +77,7 @@ int mk_mem_usage(mk_t *k, mk_pid_t pid, uint64_t *used, uint64_t *quota)
 int mk_mem_check(mk_t *k, mk_pid_t pid, uint64_t size)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__mem *m = k->mem;
     int rc = 0;
     pthread_mutex_lock(&m->lock);
@@ -93,6 +96,7 @@ int mk_mem_check(mk_t *k, mk_pid_t pid, uint64_t size)
 int mk_mem_violations(mk_t *k, mk_pid_t pid, uint64_t *count)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (count == NULL)
         return MK_EINVAL;
     struct mk__mem *m = k->mem;

@@ -401,6 +401,7 @@ __attribute__((noinline)) static int alloc_slow(mk_t *k, mk_pid_t pid, mk_heap_t
 int mk_mem_alloc(mk_t *k, mk_pid_t pid, mk_heap_t heap, uint64_t size, mk_block_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || size == 0)
         return MK_EINVAL;
     struct mk__tc *t = mk__tc_mine(k->mem);
@@ -484,6 +485,7 @@ __attribute__((noinline)) static int free_slow(struct mk__mem *m, mk_pid_t pid, 
 int mk_mem_free(mk_t *k, mk_pid_t pid, mk_block_t bh)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__mem *m = k->mem;
     struct mk__tc *t = mk__tc_mine(m);
     struct mk__mblk *b = mk__slot_of(m, bh);
@@ -623,6 +625,7 @@ static bool copy_small(struct mk__mem *m, mk_pid_t pid, mk_block_t bh, uint64_t 
 int mk_mem_read(mk_t *k, mk_pid_t pid, mk_block_t bh, uint64_t offset, void *buf, uint64_t len)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (buf == NULL && len != 0)
         return MK_EINVAL;
     if (len != 0 && copy_small(k->mem, pid, bh, offset, buf, NULL, len))
@@ -642,6 +645,7 @@ int mk_mem_write(mk_t *k, mk_pid_t pid, mk_block_t bh, uint64_t offset, const vo
                  uint64_t len)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (buf == NULL && len != 0)
         return MK_EINVAL;
     if (len != 0 && copy_small(k->mem, pid, bh, offset, NULL, buf, len))
@@ -660,6 +664,7 @@ int mk_mem_write(mk_t *k, mk_pid_t pid, mk_block_t bh, uint64_t offset, const vo
 int mk_mem_ptr(mk_t *k, mk_pid_t pid, mk_block_t bh, void **out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL)
         return MK_EINVAL;
     struct mk__mblk *b;
@@ -675,6 +680,7 @@ int mk_mem_ptr(mk_t *k, mk_pid_t pid, mk_block_t bh, void **out)
 int mk_mem_info(mk_t *k, mk_block_t bh, mk_block_info_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || out->size < sizeof(mk_block_info_t))
         return MK_EINVAL;
     struct mk__mem *m = k->mem;
@@ -728,6 +734,7 @@ static int add_share(struct mk__mem *m, struct mk__mblk *b, mk_pid_t other)
 int mk_mem_share(mk_t *k, mk_pid_t owner, mk_block_t bh, mk_pid_t other)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__mem *m = k->mem;
     pthread_mutex_lock(&m->lock);
     struct mk__mpid *r;
@@ -746,6 +753,7 @@ int mk_mem_share(mk_t *k, mk_pid_t owner, mk_block_t bh, mk_pid_t other)
 int mk_mem_unshare(mk_t *k, mk_pid_t owner, mk_block_t bh, mk_pid_t other)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__mem *m = k->mem;
     pthread_mutex_lock(&m->lock);
     struct mk__mpid *r;

@@ -184,6 +184,7 @@ static void range_unlink(struct mk__mem *m, struct mk__heap *h)
 int mk_heap_create(mk_t *k, uint32_t kind, uint64_t size, mk_heap_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || size == 0 ||
         (kind != MK_HEAP_BUMP && kind != MK_HEAP_FREELIST && kind != MK_HEAP_FIXED))
         return MK_EINVAL;
@@ -216,6 +217,7 @@ int mk_heap_create(mk_t *k, uint32_t kind, uint64_t size, mk_heap_t *out)
 int mk_heap_destroy(mk_t *k, mk_heap_t hh)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__mem *m = k->mem;
     pthread_mutex_lock(&m->lock);
     if (hh == MK_HEAP_DEFAULT) {
@@ -248,6 +250,7 @@ int mk_heap_destroy(mk_t *k, mk_heap_t hh)
 int mk_heap_reset(mk_t *k, mk_heap_t hh)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__mem *m = k->mem;
     pthread_mutex_lock(&m->lock);
     struct mk__heap *h = mk__heap_lookup(m, hh);
@@ -270,6 +273,7 @@ int mk_heap_reset(mk_t *k, mk_heap_t hh)
 int mk_heap_set_fallback(mk_t *k, mk_heap_t fixed, mk_heap_t fallback)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__mem *m = k->mem;
     pthread_mutex_lock(&m->lock);
     struct mk__heap *f = mk__heap_lookup(m, fixed), *fb = mk__heap_lookup(m, fallback);
@@ -290,6 +294,7 @@ int mk_heap_set_fallback(mk_t *k, mk_heap_t fixed, mk_heap_t fallback)
 int mk_heap_stats(mk_t *k, mk_heap_t hh, mk_heap_stats_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || out->size < sizeof(mk_heap_stats_t))
         return MK_EINVAL;
     struct mk__mem *m = k->mem;

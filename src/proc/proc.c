@@ -203,6 +203,9 @@ int mk_proc_spawn(mk_t *k, mk_pid_t pid, const mk_proc_attr_t *attr, mk_body_fn 
     int rc = mk__sched_enter(k);
     if (rc != 0)
         return rc;
+    /* From now on a body may exist: calls of mem, blk, fs and vfs become
+     * kernel entries too (core.h, mk__kernel_enter). */
+    atomic_store_explicit(&k->enter_fn, mk__sched_enter, memory_order_relaxed);
     struct mk__pcb *pcb = calloc(1, sizeof *pcb);
     if (pcb == NULL)
         return MK_ENOMEM;

@@ -153,6 +153,7 @@ static int mk__open_target(struct mk__path *p, uint32_t flags, uint32_t *ino,
 int mk_vfs_open(mk_t *k, mk_pid_t pid, const char *path, uint32_t flags, mk_fd_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || path == NULL)
         return MK_EINVAL;
     uint32_t acc = flags & MK__O_ACC;
@@ -253,6 +254,7 @@ out_unlocked:
 int mk_vfs_close(mk_t *k, mk_pid_t pid, mk_fd_t fd)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     int rc = mk__pid_check(k, pid);
     if (rc != 0)
         return rc;
@@ -330,6 +332,7 @@ static int mk__rw(mk_t *k, mk_pid_t pid, mk_fd_t fd, bool writing, void *rbuf,
                   const void *wbuf, size_t len, const uint64_t *at, size_t *done)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (done == NULL || (len > 0 && (writing ? wbuf == NULL : rbuf == NULL)))
         return MK_EINVAL;
     struct mk__file *f;
@@ -392,6 +395,7 @@ int mk_vfs_seek(mk_t *k, mk_pid_t pid, mk_fd_t fd, int64_t offset, uint32_t when
                 uint64_t *newpos)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (whence > MK_SEEK_END)
         return MK_EINVAL;
     struct mk__file *f;
@@ -436,6 +440,7 @@ int mk_vfs_seek(mk_t *k, mk_pid_t pid, mk_fd_t fd, int64_t offset, uint32_t when
 int mk_vfs_ftruncate(mk_t *k, mk_pid_t pid, mk_fd_t fd, uint64_t length)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__file *f;
     int rc = mk__fd_enter(k, pid, fd, &f);
     if (rc != 0)
@@ -456,6 +461,7 @@ int mk_vfs_ftruncate(mk_t *k, mk_pid_t pid, mk_fd_t fd, uint64_t length)
 int mk_vfs_fsync(mk_t *k, mk_pid_t pid, mk_fd_t fd)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__file *f;
     int rc = mk__fd_enter(k, pid, fd, &f);
     if (rc != 0)
@@ -486,6 +492,7 @@ void mk__stat_fill(mk_stat_t *out, const struct mk__fs_stat *st)
 int mk_vfs_fstat(mk_t *k, mk_pid_t pid, mk_fd_t fd, mk_stat_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || out->size < sizeof(mk_stat_t))
         return MK_EINVAL;
     struct mk__file *f;
@@ -505,6 +512,7 @@ int mk_vfs_fstat(mk_t *k, mk_pid_t pid, mk_fd_t fd, mk_stat_t *out)
 int mk_vfs_readdir(mk_t *k, mk_pid_t pid, mk_fd_t dirfd, mk_dirent_t *ent, uint32_t *got)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (ent == NULL || got == NULL || ent->size < sizeof(mk_dirent_t))
         return MK_EINVAL;
     struct mk__file *f;

@@ -107,6 +107,7 @@ static struct mk__mount *mk__mount_find_dev(struct mk__vfs *v, uint64_t dev)
 int mk_fs_mkfs(mk_t *k, mk_dev_t dev, const mk_mkfs_opts_t *opts)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     uint32_t inodes = 0;
     if (opts != NULL) {
         if (opts->size < sizeof(mk_mkfs_opts_t))
@@ -127,6 +128,7 @@ int mk_fs_mkfs(mk_t *k, mk_dev_t dev, const mk_mkfs_opts_t *opts)
 int mk_fs_fsck(mk_t *k, mk_dev_t dev, uint32_t flags, mk_fsck_report_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || out->size < sizeof(mk_fsck_report_t) || (flags & ~MK_FSCK_REPAIR))
         return MK_EINVAL;
     struct mk__vfs *v = k->vfs;
@@ -147,6 +149,7 @@ int mk_fs_fsck(mk_t *k, mk_dev_t dev, uint32_t flags, mk_fsck_report_t *out)
 int mk_vfs_mount(mk_t *k, mk_dev_t dev, const char *mountpoint, uint32_t flags)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     int rc = mk__path_check_point(mountpoint);
     if (rc != 0)
         return rc;
@@ -201,6 +204,7 @@ out:
 int mk_vfs_unmount(mk_t *k, const char *mountpoint)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     int rc = mk__path_check_point(mountpoint);
     if (rc != 0)
         return rc;
@@ -243,6 +247,7 @@ out:
 int mk_vfs_sync(mk_t *k)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__vfs *v = k->vfs;
     int rc = 0;
     pthread_rwlock_rdlock(&v->mtab);
@@ -260,6 +265,7 @@ int mk_vfs_sync(mk_t *k)
 int mk_vfs_statfs(mk_t *k, const char *path, mk_statfs_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || out->size < sizeof(mk_statfs_t))
         return MK_EINVAL;
     struct mk__vfs *v = k->vfs;

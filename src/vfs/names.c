@@ -36,6 +36,7 @@ static void mk__leave(mk_t *k, struct mk__path *p)
 int mk_vfs_stat(mk_t *k, const char *path, mk_stat_t *out)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     if (out == NULL || out->size < sizeof(mk_stat_t))
         return MK_EINVAL;
     struct mk__path p;
@@ -56,6 +57,7 @@ int mk_vfs_stat(mk_t *k, const char *path, mk_stat_t *out)
 int mk_vfs_truncate(mk_t *k, const char *path, uint64_t length)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__path p;
     int rc = mk__enter(k, path, &p);
     if (rc != 0)
@@ -71,6 +73,7 @@ int mk_vfs_truncate(mk_t *k, const char *path, uint64_t length)
 int mk_vfs_unlink(mk_t *k, const char *path)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__path p;
     int rc = mk__enter(k, path, &p);
     if (rc != 0)
@@ -100,6 +103,7 @@ int mk_vfs_unlink(mk_t *k, const char *path)
 int mk_vfs_mkdir(mk_t *k, const char *path)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__path p;
     int rc = mk__enter(k, path, &p);
     if (rc != 0)
@@ -119,6 +123,7 @@ int mk_vfs_mkdir(mk_t *k, const char *path)
 int mk_vfs_rmdir(mk_t *k, const char *path)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__path p;
     int rc = mk__enter(k, path, &p);
     if (rc != 0)
@@ -140,6 +145,7 @@ int mk_vfs_rmdir(mk_t *k, const char *path)
 int mk_vfs_rename(mk_t *k, const char *from, const char *to)
 {
     MK__CHECK(k);
+    MK__KERNEL_ENTER(k);
     struct mk__path pf, pt;
     struct mk__vfs *v = k->vfs;
     pthread_rwlock_rdlock(&v->mtab);

@@ -15,8 +15,10 @@
  * with MK_EBADH and never dereferenced.
  *
  * Refs: every call working on a device holds a ref (refs) for its
- * duration, and every pinned buffer holds one until unpinned; users counts
- * mounts (mk__blk_ref). Removal is refused while either is non-zero.
+ * duration; users counts mounts (mk__blk_ref). Removal is refused while
+ * either is non-zero. A pinned cache buffer holds no ref: removal drops the
+ * device's buffers (mk__cache_drop_dev), which fails with MK_EBUSY while
+ * one is pinned, so a pin keeps its device as well.
  */
 #include "blk_impl.h"
 

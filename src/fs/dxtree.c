@@ -81,11 +81,6 @@ uint32_t mk__dx_new_seed(struct mk__fs *fs, const struct mk__dinode *d)
     return mk__crc32c(v, sizeof v);
 }
 
-void mk__dix_drop_all(struct mk__fs *fs)
-{
-    (void)fs; /* super.c calls it at unmount; the index lives on disk now */
-}
-
 /* ---- header (in the ".." entry) ---------------------------------------- */
 
 int mk__dx_hdr_get(struct mk__fs *fs, const struct mk__dinode *d, struct mk__dxhdr *h)

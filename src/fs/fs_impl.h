@@ -121,8 +121,6 @@ int mk__dx_remove(struct mk__fs *fs, struct mk__dinode *d, uint64_t slot, const 
  * Rebuild it from the entries (several transactions, crash safe). */
 int mk__dx_check(struct mk__fs *fs, uint32_t dino, struct mk__dinode *d, uint64_t *bad);
 int mk__dx_rebuild(struct mk__fs *fs, uint32_t dino);
-/* Kept for super.c's unmount path; nothing to drop (the index is on disk). */
-void mk__dix_drop_all(struct mk__fs *fs);
 
 /* super.c: mount without marking the superblock (rw = false: fsck). */
 int mk__fs_open(mk_t *k, uint64_t dev, bool rw, uint32_t *replayed, struct mk__fs **out);

@@ -389,7 +389,6 @@ int mk__fs_unmount(struct mk__fs *fs)
 void mk__fs_free(struct mk__fs *fs)
 {
     mk__icache_free(fs);
-    mk__dix_drop_all(fs);
     mk__jnl_close(fs);
     free(fs);
 }

@@ -106,6 +106,16 @@ int mk__dx_next_fbn(struct mk__dxc *c, uint32_t *fbn);
 /* Add pair (h, val) (reserve: blocks to keep free besides the splits). */
 int mk__dx_insert(struct mk__dxc *c, struct mk__dxhdr *hd, uint32_t h, uint32_t val,
                   uint32_t reserve);
+/* dxraw.c, in place in the cached node buffers. find: 0 found, MK_ENOENT,
+ * 1 more equal hashes than one path holds, < 0 error; insert (h, val): 0,
+ * or 1 when the leaf is full; unpair (h, slot): 0, or MK_ECORRUPT if the
+ * pair is not there. */
+int mk__dx_find_fast(struct mk__fs *fs, struct mk__dinode *d, const struct mk__dxhdr *hd,
+                     const char *name, size_t len, uint32_t *ino, uint64_t *slot);
+int mk__dx_insert_fast(struct mk__fs *fs, struct mk__dinode *d, const struct mk__dxhdr *hd,
+                       uint32_t h, uint32_t val);
+int mk__dx_unpair_fast(struct mk__fs *fs, struct mk__dinode *d, const struct mk__dxhdr *hd,
+                       uint32_t h, uint32_t slot);
 /* The three return 1 when the directory has no usable index (the caller
  * scans): lookup -> 0 / MK_ENOENT; add (convert: index a full one-block
  * directory first) places and indexes the entry; remove unindexes and

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define K MK_PID_KERNEL
 
@@ -532,16 +533,23 @@ START_TEST(rename_rules)
     ck_assert_uint_eq(type_of(k, "/empty"), MK_FT_DIR);
     ck_assert_int_eq(mk_vfs_stat(k, "/", &st), 0);
     ck_assert_uint_eq(st.nlink, 4); /* ".", "..", e, empty */
-    /* An open target cannot be replaced; the source may be open. */
+    /* An open target file can be replaced (its descriptor keeps the old
+     * file, see unlinked_open_files_live_until_closed); the source may be
+     * open too. */
     put_file(k, "/src", "S");
     put_file(k, "/dst", "D");
-    ck_assert_int_eq(mk_vfs_open(k, K, "/dst", MK_O_RDONLY, &fd), 0);
-    ck_assert_int_eq(mk_vfs_rename(k, "/src", "/dst"), MK_EBUSY);
-    ck_assert_int_eq(mk_vfs_close(k, K, fd), 0);
-    ck_assert_int_eq(mk_vfs_open(k, K, "/src", MK_O_RDONLY, &fd), 0);
-    ck_assert_int_eq(mk_vfs_rename(k, "/src", "/dst"), 0);
     char buf[4];
     size_t n;
+    ck_assert_int_eq(mk_vfs_open(k, K, "/dst", MK_O_RDONLY, &fd), 0);
+    ck_assert_int_eq(mk_vfs_rename(k, "/src", "/dst"), 0);
+    ck_assert_int_eq(mk_vfs_read(k, K, fd, buf, sizeof buf, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_int_eq(buf[0], 'D');
+    ck_assert_int_eq(mk_vfs_close(k, K, fd), 0);
+    ck_assert_int_eq(mk_vfs_rename(k, "/dst", "/src"), 0);
+    put_file(k, "/dst", "D");
+    ck_assert_int_eq(mk_vfs_open(k, K, "/src", MK_O_RDONLY, &fd), 0);
+    ck_assert_int_eq(mk_vfs_rename(k, "/src", "/dst"), 0);
     ck_assert_int_eq(mk_vfs_read(k, K, fd, buf, sizeof buf, &n), 0);
     ck_assert_uint_eq(n, 1);
     ck_assert_int_eq(buf[0], 'S');
@@ -599,15 +607,22 @@ START_TEST(descriptors_belong_to_their_pid)
     ck_assert_int_eq(mk_vfs_open(k, 999, "/shared", MK_O_RDONLY, &fd), MK_ENOENT);
     ck_assert_int_eq(mk_vfs_read(k, 999, f1, buf, 1, &n), MK_ENOENT);
     ck_assert_int_eq(mk_vfs_close(k, 999, f1), MK_ENOENT);
-    /* Unlink of an open file is refused. */
-    ck_assert_int_eq(mk_vfs_unlink(k, "/shared"), MK_EBUSY);
-    /* Destroying p1 closes its descriptor; p2's stays. */
+    /* Unlink of an open file removes the name; both descriptors live on. */
+    uint64_t before = free_blocks(k, "/");
+    ck_assert_int_eq(mk_vfs_unlink(k, "/shared"), 0);
+    ck_assert_int_eq(exists(k, "/shared"), 0);
+    ck_assert_int_eq(mk_vfs_fstat(k, p1, f1, &st), 0);
+    ck_assert_uint_eq(st.nlink, 0);
+    /* Destroying p1 closes its descriptor; p2's stays, and so does the file. */
     ck_assert_int_eq(mk_proc_destroy(k, p1), 0);
     ck_assert_int_eq(mk_vfs_read(k, p1, f1, buf, 1, &n), MK_ENOENT);
-    ck_assert_int_eq(mk_vfs_unlink(k, "/shared"), MK_EBUSY);
     ck_assert_int_eq(mk_vfs_pread(k, p2, f2, buf, 4, 0, &n), 0);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_mem_eq(buf, "data", 4);
+    ck_assert_uint_eq(free_blocks(k, "/"), before);
+    /* the last one goes with p2: the file is freed */
     ck_assert_int_eq(mk_proc_destroy(k, p2), 0);
-    ck_assert_int_eq(mk_vfs_unlink(k, "/shared"), 0);
+    ck_assert_uint_gt(free_blocks(k, "/"), before);
     /* A new process reusing the pid gets none of the old descriptors. */
     mk_pid_t again;
     ck_assert_int_eq(mk_proc_create(k, p1, &again), 0);
@@ -1260,6 +1275,116 @@ START_TEST(descriptor_calls_race_unmount_and_close)
 }
 END_TEST
 
+/* ---- unlinked open files (orphans) ---------------------------------------- */
+
+START_TEST(unlinked_open_files_live_until_closed)
+{
+    mk_dev_t d;
+    mk_t *k = kernel_with_root(&d);
+    uint64_t empty = free_blocks(k, "/");
+    static uint8_t big[64 * 1024];
+    memset(big, 0x5A, sizeof big);
+    mk_fd_t a, b;
+    size_t n = 0;
+    ck_assert_int_eq(mk_vfs_open(k, K, "/tmpfile", MK_O_RDWR | MK_O_CREAT, &a), 0);
+    ck_assert_int_eq(mk_vfs_write(k, K, a, big, sizeof big, &n), 0);
+    ck_assert_uint_eq(n, sizeof big);
+    ck_assert_int_eq(mk_vfs_open(k, K, "/tmpfile", MK_O_RDONLY, &b), 0);
+    uint64_t with_file = free_blocks(k, "/");
+    ck_assert_uint_lt(with_file, empty);
+
+    ck_assert_int_eq(mk_vfs_unlink(k, "/tmpfile"), 0);
+    ck_assert_int_eq(exists(k, "/tmpfile"), 0);
+    ck_assert_int_eq(mk_vfs_unlink(k, "/tmpfile"), MK_ENOENT);
+    /* the name is free for a new, different file */
+    put_file(k, "/tmpfile", "new");
+    ck_assert_str_eq(get_file(k, "/tmpfile"), "new");
+    with_file = free_blocks(k, "/"); /* the new file took a block */
+    /* both descriptors still read, and one still writes, the old file */
+    mk_stat_t st;
+    st.size = sizeof st;
+    ck_assert_int_eq(mk_vfs_fstat(k, K, a, &st), 0);
+    ck_assert_uint_eq(st.nlink, 0);
+    ck_assert_uint_eq(st.bytes, sizeof big);
+    ck_assert_int_eq(mk_vfs_pwrite(k, K, a, "tail", 4, sizeof big, &n), 0);
+    uint8_t back[sizeof big + 4];
+    ck_assert_int_eq(mk_vfs_pread(k, K, b, back, sizeof back, 0, &n), 0);
+    ck_assert_uint_eq(n, sizeof back);
+    ck_assert_mem_eq(back, big, sizeof big);
+    ck_assert_mem_eq(back + sizeof big, "tail", 4);
+    ck_assert_int_eq(mk_vfs_fsync(k, K, a), 0);
+    /* its blocks stay allocated until the last descriptor closes */
+    ck_assert_int_eq(mk_vfs_close(k, K, a), 0);
+    ck_assert_int_eq(mk_vfs_pread(k, K, b, back, 4, 0, &n), 0);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_lt(free_blocks(k, "/"), with_file);
+    ck_assert_int_eq(mk_vfs_close(k, K, b), 0);
+    ck_assert_uint_ge(free_blocks(k, "/"), with_file + sizeof big / 4096);
+
+    /* rename over an open file: the same, and a directory stays refused */
+    put_file(k, "/x", "X");
+    put_file(k, "/y", "Y");
+    ck_assert_int_eq(mk_vfs_open(k, K, "/y", MK_O_RDONLY, &a), 0);
+    ck_assert_int_eq(mk_vfs_rename(k, "/x", "/y"), 0);
+    ck_assert_str_eq(get_file(k, "/y"), "X");
+    char c = 0;
+    ck_assert_int_eq(mk_vfs_read(k, K, a, &c, 1, &n), 0);
+    ck_assert_int_eq(c, 'Y');
+    ck_assert_int_eq(mk_vfs_close(k, K, a), 0);
+    ck_assert_int_eq(mk_vfs_mkdir(k, "/dir"), 0);
+    ck_assert_int_eq(mk_vfs_mkdir(k, "/dir2"), 0);
+    ck_assert_int_eq(mk_vfs_open(k, K, "/dir2", MK_O_RDONLY | MK_O_DIRECTORY, &a), 0);
+    ck_assert_int_eq(mk_vfs_rename(k, "/dir", "/dir2"), MK_EBUSY);
+    ck_assert_int_eq(mk_vfs_rmdir(k, "/dir2"), MK_EBUSY);
+    ck_assert_int_eq(mk_vfs_close(k, K, a), 0);
+
+    /* nothing leaked: after unmount fsck finds no problem */
+    ck_assert_int_eq(mk_vfs_unlink(k, "/tmpfile"), 0);
+    ck_assert_int_eq(mk_vfs_unlink(k, "/y"), 0);
+    ck_assert_int_eq(mk_vfs_rmdir(k, "/dir"), 0);
+    ck_assert_int_eq(mk_vfs_rmdir(k, "/dir2"), 0);
+    ck_assert_uint_eq(free_blocks(k, "/"), empty);
+    ck_assert_int_eq(mk_vfs_unmount(k, "/"), 0);
+    mk_fsck_report_t rep;
+    rep.size = sizeof rep;
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &rep), 0);
+    ck_assert_uint_eq(rep.problems, 0);
+    ck_assert_int_eq(mk_destroy(k), 0);
+}
+END_TEST
+
+/* An orphan still open at mk_destroy is freed when its descriptor goes,
+ * before the file system is unmounted: the image needs no repair. */
+START_TEST(orphan_open_at_destroy_is_freed)
+{
+    char img[] = "/tmp/mk-orphan-XXXXXX";
+    int hfd = mkstemp(img);
+    ck_assert_int_ge(hfd, 0);
+    close(hfd);
+    mk_t *k = new_kernel();
+    mk_dev_t d;
+    ck_assert_int_eq(mk_blk_open_image(k, "img", img, 4096, 512, MK_BLK_CREATE, &d), 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", MK_MOUNT_FORMAT), 0);
+    uint64_t empty = free_blocks(k, "/");
+    put_file(k, "/f", "orphan data");
+    mk_fd_t fd;
+    ck_assert_int_eq(mk_vfs_open(k, K, "/f", MK_O_RDONLY, &fd), 0);
+    ck_assert_int_eq(mk_vfs_unlink(k, "/f"), 0);
+    ck_assert_int_eq(mk_destroy(k), 0); /* descriptor still open */
+
+    k = new_kernel();
+    ck_assert_int_eq(mk_blk_open_image(k, "img", img, 4096, 0, 0, &d), 0);
+    mk_fsck_report_t rep;
+    rep.size = sizeof rep;
+    ck_assert_int_eq(mk_fs_fsck(k, d, 0, &rep), 0);
+    ck_assert_uint_eq(rep.problems, 0);
+    ck_assert_int_eq(mk_vfs_mount(k, d, "/", 0), 0);
+    ck_assert_uint_eq(free_blocks(k, "/"), empty);
+    ck_assert_int_eq(mk_destroy(k), 0);
+    unlink(img);
+}
+END_TEST
+
 static Suite *vfs_suite(void)
 {
     Suite *s = suite_create("vfs");
@@ -1285,6 +1410,8 @@ static Suite *vfs_suite(void)
     tcase_add_test(tc, deleted_data_never_reaches_the_device);
     tcase_add_test(tc, descriptor_calls_race_unmount_and_close);
     tcase_add_test(tc, unsynced_operations_commit_in_groups_and_crash_to_a_prefix);
+    tcase_add_test(tc, unlinked_open_files_live_until_closed);
+    tcase_add_test(tc, orphan_open_at_destroy_is_freed);
     suite_add_tcase(s, tc);
     return s;
 }

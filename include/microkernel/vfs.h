@@ -393,12 +393,15 @@ MK_API int mk_vfs_fsync(mk_t *k, mk_pid_t pid, mk_fd_t fd);
 MK_API int mk_vfs_sync(mk_t *k);
 
 /**
- * @brief Remove a regular file; its inode and blocks are freed.
+ * @brief Remove a regular file's name; with its last name the file is freed.
  *
- * A file that is open (by any pid) cannot be removed: MK_EBUSY. (libmk
- * chooses this over POSIX's "remove the name, free at last close" so that
- * freed space is always visible at once and an open descriptor never names
- * a file without a path.)
+ * As in POSIX, a file that is open (by any pid) can be removed: the name
+ * goes at once (the path is free for a new file), the open descriptors go
+ * on reading and writing the file (mk_vfs_fstat() shows 0 links), and its
+ * inode and blocks are freed when the last descriptor is closed (or its
+ * process ends, or the context is destroyed). If the power is cut before
+ * that, the unreachable file is what mk_fs_fsck() reports and repairs as
+ * a leaked inode and leaked blocks (ext2's behaviour).
  * @param k Context.
  * @param path Absolute path.
  * @retval 0 Success.
@@ -407,7 +410,6 @@ MK_API int mk_vfs_sync(mk_t *k);
  * @retval MK_ENOENT The path does not exist or is under no mount.
  * @retval MK_ENOTDIR A path component is not a directory.
  * @retval MK_EISDIR The path names a directory (use mk_vfs_rmdir()).
- * @retval MK_EBUSY The file is open.
  * @retval MK_ENAMETOOLONG The path or a component is too long.
  * @retval MK_ECORRUPT A damaged on-disk structure was met.
  * @retval MK_EIO The device failed.
@@ -456,7 +458,9 @@ MK_API int mk_vfs_rmdir(mk_t *k, const char *path);
  * @brief Rename (move) a file or directory within one mounted file system.
  *
  * An existing target is replaced when it is a regular file (and the source
- * is one too) or an empty directory (and the source is a directory).
+ * is one too) or an empty directory (and the source is a directory). A
+ * replaced file that is open lives on for its descriptors until the last
+ * one closes, as for mk_vfs_unlink(); an open directory cannot be replaced.
  * Renaming a path to itself succeeds and changes nothing.
  * @param k Context.
  * @param from Absolute path of an existing file or directory.
@@ -472,7 +476,8 @@ MK_API int mk_vfs_rmdir(mk_t *k, const char *path);
  * @retval MK_EISDIR A regular file would replace a directory.
  * @retval MK_ENOTEMPTY The target is a non-empty directory.
  * @retval MK_EXDEV @p from and @p to are on different mounts.
- * @retval MK_EBUSY @p from or @p to is a mount point, or the target is open.
+ * @retval MK_EBUSY @p from or @p to is a mount point, or the target is an
+ *         open directory.
  * @retval MK_ENAMETOOLONG A path or a component is too long.
  * @retval MK_ENOSPC The target directory had to grow and the device is full.
  * @retval MK_ECORRUPT A damaged on-disk structure was met.

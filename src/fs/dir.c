@@ -346,7 +346,41 @@ int mk__fs_create(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
     return 0;
 }
 
-int mk__fs_unlink(struct mk__fs *fs, uint32_t dir, const char *name, size_t len)
+/* Drop one link of regular file ino; see mk__fs_unlink for orphan. */
+static int mk__idrop_open(struct mk__fs *fs, uint32_t ino, bool *orphan)
+{
+    if (orphan == NULL)
+        return mk__idrop(fs, ino);
+    struct mk__dinode di;
+    int rc = mk__iread(fs, ino, &di);
+    if (rc != 0)
+        return rc;
+    if (di.nlink > 1)
+        return mk__idrop(fs, ino);
+    di.nlink = 0;
+    di.ctime = mk__fs_now(fs);
+    rc = mk__iwrite(fs, ino, &di);
+    if (rc == 0)
+        *orphan = true;
+    return rc;
+}
+
+int mk__fs_orphan_free(struct mk__fs *fs, uint32_t ino)
+{
+    int trc = mk__tx_begin(fs, MK__TX_NEED); /* one transaction */
+    if (trc != 0)
+        return trc;
+    struct mk__dinode di;
+    int rc = mk__iread(fs, ino, &di);
+    if (rc != 0)
+        return rc;
+    if (di.type != MK__FS_T_REG || di.nlink != 0)
+        return 0;
+    return mk__idrop(fs, ino);
+}
+
+int mk__fs_unlink(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
+                  bool *orphan)
 {
     int trc = mk__tx_begin(fs, MK__TX_NEED); /* one transaction */
     if (trc != 0)
@@ -372,7 +406,7 @@ int mk__fs_unlink(struct mk__fs *fs, uint32_t dir, const char *name, size_t len)
     rc = mk__dremove(fs, dir, slot, name, len);
     if (rc != 0)
         return rc;
-    return mk__idrop(fs, ino);
+    return mk__idrop_open(fs, ino, orphan);
 }
 
 static int mk__dempty(struct mk__fs *fs, const struct mk__dinode *d)
@@ -438,7 +472,7 @@ static int mk__is_ancestor(struct mk__fs *fs, uint32_t anc, uint32_t dino, bool 
 }
 
 int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t flen,
-                  uint32_t tdir, const char *tname, size_t tlen)
+                  uint32_t tdir, const char *tname, size_t tlen, bool *orphan)
 {
     int trc = mk__tx_begin(fs, MK__TX_NEED); /* one transaction */
     if (trc != 0)
@@ -500,7 +534,7 @@ int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t fl
             if (rc == 0)
                 rc = mk__dfree(fs, tino);
         } else {
-            rc = mk__idrop(fs, tino);
+            rc = mk__idrop_open(fs, tino, orphan);
         }
         if (rc != 0)
             return rc;

@@ -78,13 +78,25 @@ int mk__fs_lookup(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
  * MK_EEXIST, MK_ENOTDIR, MK_ENOSPC (nothing left behind). */
 int mk__fs_create(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
                   uint32_t type, uint32_t *ino);
-/* Remove a regular file's entry and free it. MK_EISDIR for a directory. */
-int mk__fs_unlink(struct mk__fs *fs, uint32_t dir, const char *name, size_t len);
+/* Remove a regular file's entry and, with its last link, free it.
+ * MK_EISDIR for a directory. orphan: NULL frees the inode with its last
+ * link; non-NULL says the file is open, so its last link only takes nlink
+ * to 0 and leaves the inode and its data allocated (an orphan, as in
+ * Unix: the open descriptors keep working), setting *orphan = true; the
+ * caller frees it with mk__fs_orphan_free once the last descriptor is
+ * closed. A crash before that leaves an unreachable inode that fsck
+ * repairs as a leak (ext2 did the same before ext3's orphan list). */
+int mk__fs_unlink(struct mk__fs *fs, uint32_t dir, const char *name, size_t len,
+                  bool *orphan);
+/* Free an orphan (a regular file with nlink 0, see mk__fs_unlink). 0 and
+ * nothing done if ino is not one (linked again, or already freed). */
+int mk__fs_orphan_free(struct mk__fs *fs, uint32_t ino);
 /* Remove an empty directory. MK_ENOTDIR, MK_ENOTEMPTY. */
 int mk__fs_rmdir(struct mk__fs *fs, uint32_t dir, const char *name, size_t len);
-/* Move fdir/fname to tdir/tname (see mk_vfs_rename for the rules). */
+/* Move fdir/fname to tdir/tname (see mk_vfs_rename for the rules). A
+ * replaced regular file loses a link; orphan as for mk__fs_unlink. */
 int mk__fs_rename(struct mk__fs *fs, uint32_t fdir, const char *fname, size_t flen,
-                  uint32_t tdir, const char *tname, size_t tlen);
+                  uint32_t tdir, const char *tname, size_t tlen, bool *orphan);
 
 /* Byte I/O on a regular file (MK_EISDIR for a directory). A write that
  * fills the device stops short and succeeds with *n < len; with nothing

@@ -52,13 +52,23 @@ static int mk__opens_add(struct mk__mount *m, uint32_t ino, int delta)
     return 0;
 }
 
+/* One open file of ino fewer (m->lock held, or no call in progress). The
+ * last one of an unlinked inode frees it; a failure (device error) leaves
+ * an unreachable inode that fsck reclaims. */
+static void mk__opens_drop(struct mk__mount *m, uint32_t ino)
+{
+    mk__opens_add(m, ino, -1);
+    if (mk__opens(m, ino) == 0 && mk__hmap_del(&m->orphans, ino) != NULL)
+        (void)mk__fs_orphan_free(m->fs, ino);
+}
+
 /* Release a file whose last reference is gone (m->lock not held). Until
  * this returns the file counts in m->nopen, so m cannot be unmounted. */
 static void mk__file_release(struct mk__file *f)
 {
     struct mk__mount *m = f->m;
     pthread_mutex_lock(&m->lock);
-    mk__opens_add(m, f->ino, -1);
+    mk__opens_drop(m, f->ino);
     pthread_mutex_unlock(&m->lock);
     free(f);
 }
@@ -314,7 +324,7 @@ void mk__files_close_all(mk_t *k)
      * only the table's reference. */
     while ((f = mk__htab_next(&v->fds, &cur, &h)) != NULL) {
         mk__htab_remove(&v->fds, h);
-        mk__opens_add(f->m, f->ino, -1);
+        mk__opens_drop(f->m, f->ino);
         free(f);
     }
     size_t c = 0;

@@ -50,6 +50,7 @@ int mk__vfs_init(mk_t *k)
 static void mk__mount_free(struct mk__mount *m)
 {
     mk__hmap_fini(&m->opens);
+    mk__hmap_fini(&m->orphans);
     pthread_mutex_destroy(&m->lock);
     free(m->point);
     free(m);
@@ -168,6 +169,7 @@ int mk_vfs_mount(mk_t *k, mk_dev_t dev, const char *mountpoint, uint32_t flags)
     m->plen = strlen(mountpoint);
     m->dev = dev;
     mk__hmap_init(&m->opens);
+    mk__hmap_init(&m->orphans);
 
     pthread_rwlock_wrlock(&v->mtab);
     if (mk__mount_find_point(v, mountpoint) != NULL || mk__mount_find_dev(v, dev) != NULL) {

@@ -6,8 +6,10 @@
  *
  * Sits on the fs interface (src/fs/fs.h) and path.c. The vfs adds what the
  * fs cannot know: mount roots (a mount point cannot be removed or renamed:
- * MK_EBUSY) and open files (an open file or directory cannot be removed or
- * replaced: MK_EBUSY, so an open descriptor never names a freed inode).
+ * MK_EBUSY) and open files: an open directory cannot be removed or
+ * replaced (MK_EBUSY); an open regular file can, as in Unix: its last name
+ * goes, but the inode stays allocated (nlink 0, an orphan, noted in the
+ * mount's orphans map) until file.c releases its last open file.
  */
 #include "vfs_impl.h"
 
@@ -31,6 +33,29 @@ static void mk__leave(mk_t *k, struct mk__path *p)
 {
     pthread_mutex_unlock(&p->m->lock);
     pthread_rwlock_unlock(&k->vfs->mtab);
+}
+
+/* Take a name away from regular file ino, which may be open: unlink
+ * dir/name (tdir < 0), or rename sdir/sname over it at tdir/name. If that
+ * was its last name and it is open, it becomes an orphan (m->orphans), an
+ * entry reserved BEFORE the change so that running out of memory cannot
+ * leave an orphan nobody frees. m->lock held. */
+static int mk__remove_name(struct mk__mount *m, uint32_t ino, int64_t tdir, uint32_t dir,
+                           const char *name, size_t len, uint32_t sdir,
+                           const char *sname, size_t slen)
+{
+    bool open = mk__opens(m, ino) > 0, orphan = false;
+    int rc = open ? mk__hmap_put(&m->orphans, ino, (void *)1) : 0;
+    if (rc != 0)
+        return rc;
+    if (tdir < 0)
+        rc = mk__fs_unlink(m->fs, dir, name, len, open ? &orphan : NULL);
+    else
+        rc = mk__fs_rename(m->fs, sdir, sname, slen, (uint32_t)tdir, name, len,
+                           open ? &orphan : NULL);
+    if (open && !orphan)
+        mk__hmap_del(&m->orphans, ino); /* still linked, or the call failed */
+    return rc;
 }
 
 int mk_vfs_stat(mk_t *k, const char *path, mk_stat_t *out)
@@ -92,10 +117,8 @@ int mk_vfs_unlink(mk_t *k, const char *path)
         if (rc == 0)
             rc = st.type == MK__FT_DIR ? MK_EISDIR : MK_ENOTDIR;
     }
-    if (rc == 0 && mk__opens(p.m, ino) > 0)
-        rc = MK_EBUSY;
     if (rc == 0)
-        rc = mk__fs_unlink(p.m->fs, dir, name, len);
+        rc = mk__remove_name(p.m, ino, -1, dir, name, len, 0, NULL, 0);
     mk__leave(k, &p);
     return rc;
 }
@@ -178,13 +201,21 @@ int mk_vfs_rename(mk_t *k, const char *from, const char *to)
     }
     if (rc == 0) {
         int r = mk__fs_lookup(m->fs, tdir, tname, tlen, &tino);
-        if (r == 0 && tino != sino && mk__opens(m, tino) > 0)
-            rc = MK_EBUSY; /* the target would be freed under a descriptor */
-        else if (r != 0 && r != MK_ENOENT)
+        if (r == 0 && tino != sino && mk__opens(m, tino) > 0) {
+            /* an open regular file may be replaced (it becomes an orphan),
+             * an open directory may not */
+            struct mk__fs_stat st;
+            rc = mk__fs_stat(m->fs, tino, &st);
+            if (rc == 0 && st.type == MK__FT_DIR)
+                rc = MK_EBUSY;
+            if (rc == 0)
+                rc = mk__remove_name(m, tino, tdir, tdir, tname, tlen, fdir, fname, flen);
+        } else if (r != 0 && r != MK_ENOENT) {
             rc = r;
+        } else {
+            rc = mk__fs_rename(m->fs, fdir, fname, flen, tdir, tname, tlen, NULL);
+        }
     }
-    if (rc == 0)
-        rc = mk__fs_rename(m->fs, fdir, fname, flen, tdir, tname, tlen);
     pthread_mutex_unlock(&m->lock);
     pthread_rwlock_unlock(&v->mtab);
     return rc;

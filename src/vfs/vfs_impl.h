@@ -47,6 +47,8 @@ struct mk__mount {
     struct mk__fs *fs;
     pthread_mutex_t lock;
     mk__hmap_t opens;   /* inode number -> open files on it (count as pointer) */
+    mk__hmap_t orphans; /* inode number -> (void *)1: unlinked or replaced while
+                         * open; freed when its last open file is released */
     uint32_t nopen;     /* open files on this mount */
     struct mk__mount *next;
 };

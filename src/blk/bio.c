@@ -22,6 +22,28 @@ _Static_assert(offsetof(mk_cache_stats_t, policy) == MK_CACHE_STATS_SIZE_V0,
 
 /* ---- internal interface (src/blk/blk.h) ------------------------------------------ */
 
+/* The fast path of a get, in one hold of the cache lock: a device found
+ * in the hot table and a cached block, pinned; old (if not NULL) unpinned
+ * in the same hold. NULL, with nothing done, otherwise. A pinned buffer
+ * keeps its device: mk__cache_drop_dev, which every removal goes through
+ * before the device is freed, takes the cache lock, purges the hot table
+ * and refuses pinned buffers (the removal then fails with MK_EBUSY). So a
+ * pin needs no device ref of its own, and neither get nor put touches
+ * blk->devlock. */
+static struct mk__cbuf *mk__buf_hot(mk_t *k, mk__buf_t *old, uint64_t dev, uint64_t blockno,
+                                    uint32_t flags)
+{
+    struct mk__blk *c = k->blk;
+    struct mk__cbuf *b = NULL;
+    pthread_mutex_lock(&c->lock);
+    struct mk__dev *d = mk__cache_hot_find(c, dev);
+    if (d != NULL && blockno < d->nblocks &&
+        (b = mk__cache_hit_locked(k, d, blockno, flags)) != NULL && old != NULL)
+        mk__cache_put_locked(c, (struct mk__cbuf *)old);
+    pthread_mutex_unlock(&c->lock);
+    return b;
+}
+
 int mk__buf_swap(mk_t *k, mk__buf_t *old, uint64_t dev, uint64_t blockno, uint32_t flags,
                  mk__buf_t **out)
 {
@@ -29,21 +51,12 @@ int mk__buf_swap(mk_t *k, mk__buf_t *old, uint64_t dev, uint64_t blockno, uint32
         mk__buf_put(k, old);
         return MK_EINVAL;
     }
-    struct mk__blk *c = k->blk;
-    struct mk__dev *d;
-    struct mk__cbuf *b;
-    pthread_mutex_lock(&c->lock);
-    d = mk__cache_hot_find(c, dev);
-    if (d != NULL && blockno < d->nblocks &&
-        (b = mk__cache_hit_locked(k, d, blockno, flags)) != NULL) {
-        if (old != NULL)
-            mk__cache_put_locked(c, (struct mk__cbuf *)old);
-        pthread_mutex_unlock(&c->lock);
-        mk__cache_writeback(k);
+    struct mk__cbuf *b = mk__buf_hot(k, old, dev, blockno, flags);
+    if (b != NULL) {
+        mk__cache_writeback(k); /* the unpin of old may have passed the threshold */
         *out = &b->pub;
         return 0;
     }
-    pthread_mutex_unlock(&c->lock);
     mk__buf_put(k, old);
     return mk__buf_get(k, dev, blockno, flags, out);
 }
@@ -53,25 +66,13 @@ int mk__buf_get(mk_t *k, uint64_t dev, uint64_t blockno, uint32_t flags, mk__buf
     MK__ICHECK(k);
     if (out == NULL)
         return MK_EINVAL;
-    /* Fast path, one lock hold: a device found in the hot table and a
-     * cached block. A pinned buffer keeps its device: mk__cache_drop_dev,
-     * which every removal goes through before the device is freed, takes
-     * the cache lock, purges the hot table and refuses pinned buffers
-     * (the removal then fails with MK_EBUSY). So a pin needs no device
-     * ref of its own, and neither get nor put touches blk->devlock. */
-    struct mk__blk *c = k->blk;
-    struct mk__dev *d;
-    struct mk__cbuf *b;
-    pthread_mutex_lock(&c->lock);
-    d = mk__cache_hot_find(c, dev);
-    if (d != NULL && blockno < d->nblocks &&
-        (b = mk__cache_hit_locked(k, d, blockno, flags)) != NULL) {
-        pthread_mutex_unlock(&c->lock);
+    struct mk__cbuf *b = mk__buf_hot(k, NULL, dev, blockno, flags);
+    if (b != NULL) {
         *out = &b->pub;
         return 0;
     }
-    pthread_mutex_unlock(&c->lock);
     /* Slow path: look the device up (and note it in the hot table). */
+    struct mk__dev *d;
     int rc = mk__dev_get(k, dev, &d);
     if (rc != 0)
         return rc;

@@ -100,7 +100,8 @@ int mk__bitmap_count(struct mk__fs *fs, uint64_t start, uint64_t nbits, uint64_t
     return 0;
 }
 
-int mk__balloc(struct mk__fs *fs, uint32_t *bno)
+/* Take the first free data block at or after start (wrapping around). */
+static int mk__balloc_from(struct mk__fs *fs, uint64_t start, uint32_t *bno)
 {
     /* Blocks freed by the running transaction count as free (statfs shows
      * them) but keep their bits until commit (journal.c). */
@@ -108,7 +109,7 @@ int mk__balloc(struct mk__fs *fs, uint32_t *bno)
         return MK_ENOSPC;
     uint64_t bit;
     int rc = mk__bitmap_take(fs, fs->sb.bmap_start, fs->sb.data_start, fs->sb.nblocks,
-                             fs->bhint, &bit);
+                             start, &bit);
     if (rc == MK_ENOSPC) {
         fs->sb.free_blocks = fs->j.npend; /* drifted: trust the bitmap */
         return rc;
@@ -121,28 +122,19 @@ int mk__balloc(struct mk__fs *fs, uint32_t *bno)
     return 0;
 }
 
+int mk__balloc(struct mk__fs *fs, uint32_t *bno)
+{
+    return mk__balloc_from(fs, fs->bhint, bno);
+}
+
 /* Goal-directed allocation (ext4's "goal" block, FFS's rotor): the scan
  * starts at goal instead of the roving hint, so the block after a file's
  * last one is taken when it is free. */
 int mk__balloc_near(struct mk__fs *fs, uint64_t goal, uint32_t *bno)
 {
     if (goal < fs->sb.data_start || goal >= fs->sb.nblocks)
-        return mk__balloc(fs, bno);
-    if (fs->sb.free_blocks <= fs->j.npend)
-        return MK_ENOSPC;
-    uint64_t bit;
-    int rc = mk__bitmap_take(fs, fs->sb.bmap_start, fs->sb.data_start, fs->sb.nblocks, goal,
-                             &bit);
-    if (rc == MK_ENOSPC) {
-        fs->sb.free_blocks = fs->j.npend;
-        return rc;
-    }
-    if (rc != 0)
-        return rc;
-    fs->sb.free_blocks--;
-    fs->bhint = bit + 1;
-    *bno = (uint32_t)bit;
-    return 0;
+        goal = fs->bhint;
+    return mk__balloc_from(fs, goal, bno);
 }
 
 int mk__balloc_zero(struct mk__fs *fs, uint32_t *bno)

@@ -1,7 +1,9 @@
 /*
  * proc_int.h - private interface between the files of the proc module:
- * proc.c (pid table, spawn, wait, kill, public calls), sched.c (ready
- * queues, timers, clock, mk_run, context switch), wq.c (wait queues).
+ * proc.c (pid table, spawn, wait, kill, public calls), runq.c (ready
+ * queues, timers), sched.c (waking, context switch, mk_run), entry.c
+ * (virtual clock, kernel entry), life.c (process life calls), wq.c (wait
+ * queues).
  *
  * One lock, struct mk__proc.lock ("the scheduler lock"), guards the pid
  * table, every pcb, the ready queues, the timers and the CPU. Lock order:
@@ -109,7 +111,7 @@ struct mk__proc {
     pthread_mutex_t exit_lock;
 };
 
-/* sched.c (lock held unless said otherwise) */
+/* runq.c, sched.c and entry.c (lock held unless said otherwise) */
 void mk__rq_push(struct mk__proc *p, struct mk__pcb *pcb, bool front);
 void mk__rq_remove(struct mk__proc *p, struct mk__pcb *pcb);
 /* Highest non-empty priority level, -1 when nothing is ready. */

@@ -354,7 +354,9 @@ class VfsMixin(TreeMixin):
                    cv.u64(length, "length"))
 
     def unlink(self, path):
-        """Remove a regular file (Busy while it is open)."""
+        """Remove a regular file's name. As in POSIX an open file stays
+        usable through its open descriptors and is freed when the last one
+        closes."""
         self._call("mk_vfs_unlink", cv.name(path, "path"))
 
     remove = unlink

@@ -612,14 +612,14 @@ MK_API int mk_client_vfs_seek(mk_client_t *c, mk_pid_t pid, mk_fd_t fd, int64_t 
                               uint32_t whence, uint64_t *newpos);
 
 /**
- * @brief Remove a file (mk_vfs_unlink()).
+ * @brief Remove a file (mk_vfs_unlink()): an open file keeps working
+ *        through its descriptors and is freed at their last close.
  * @param c Connection.
  * @param path Absolute path.
  * @retval 0 Success.
  * @retval MK_EINVAL A pointer is NULL or the path is not absolute.
  * @retval MK_ENOENT No such file.
  * @retval MK_EISDIR @p path is a directory.
- * @retval MK_EBUSY The file is open.
  * @retval MK_EIO Connection lost or device error.
  * @since 1.0
  */

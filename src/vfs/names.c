@@ -35,27 +35,22 @@ static void mk__leave(mk_t *k, struct mk__path *p)
     pthread_rwlock_unlock(&k->vfs->mtab);
 }
 
-/* Take a name away from regular file ino, which may be open: unlink
- * dir/name (tdir < 0), or rename sdir/sname over it at tdir/name. If that
- * was its last name and it is open, it becomes an orphan (m->orphans), an
- * entry reserved BEFORE the change so that running out of memory cannot
- * leave an orphan nobody frees. m->lock held. */
-static int mk__remove_name(struct mk__mount *m, uint32_t ino, int64_t tdir, uint32_t dir,
-                           const char *name, size_t len, uint32_t sdir,
-                           const char *sname, size_t slen)
+/* Taking a name away from regular file ino, which may be open: if that is
+ * its last name and it is open, it becomes an orphan (m->orphans). The
+ * entry is reserved BEFORE the change (orphan_begin), so that running out
+ * of memory cannot leave an orphan nobody frees, and dropped after it
+ * (orphan_end) unless the file did become one. m->lock held. *open says
+ * whether to pass an orphan flag to the fs call. */
+static int mk__orphan_begin(struct mk__mount *m, uint32_t ino, bool *open)
 {
-    bool open = mk__opens(m, ino) > 0, orphan = false;
-    int rc = open ? mk__hmap_put(&m->orphans, ino, (void *)1) : 0;
-    if (rc != 0)
-        return rc;
-    if (tdir < 0)
-        rc = mk__fs_unlink(m->fs, dir, name, len, open ? &orphan : NULL);
-    else
-        rc = mk__fs_rename(m->fs, sdir, sname, slen, (uint32_t)tdir, name, len,
-                           open ? &orphan : NULL);
+    *open = mk__opens(m, ino) > 0;
+    return *open ? mk__hmap_put(&m->orphans, ino, (void *)1) : 0;
+}
+
+static void mk__orphan_end(struct mk__mount *m, uint32_t ino, bool open, bool orphan)
+{
     if (open && !orphan)
         mk__hmap_del(&m->orphans, ino); /* still linked, or the call failed */
-    return rc;
 }
 
 int mk_vfs_stat(mk_t *k, const char *path, mk_stat_t *out)
@@ -117,8 +112,13 @@ int mk_vfs_unlink(mk_t *k, const char *path)
         if (rc == 0)
             rc = st.type == MK__FT_DIR ? MK_EISDIR : MK_ENOTDIR;
     }
+    bool open = false, orphan = false;
     if (rc == 0)
-        rc = mk__remove_name(p.m, ino, -1, dir, name, len, 0, NULL, 0);
+        rc = mk__orphan_begin(p.m, ino, &open);
+    if (rc == 0) {
+        rc = mk__fs_unlink(p.m->fs, dir, name, len, open ? &orphan : NULL);
+        mk__orphan_end(p.m, ino, open, orphan);
+    }
     mk__leave(k, &p);
     return rc;
 }
@@ -208,8 +208,13 @@ int mk_vfs_rename(mk_t *k, const char *from, const char *to)
             rc = mk__fs_stat(m->fs, tino, &st);
             if (rc == 0 && st.type == MK__FT_DIR)
                 rc = MK_EBUSY;
+            bool open = false, orphan = false;
             if (rc == 0)
-                rc = mk__remove_name(m, tino, tdir, tdir, tname, tlen, fdir, fname, flen);
+                rc = mk__orphan_begin(m, tino, &open);
+            if (rc == 0) {
+                rc = mk__fs_rename(m->fs, fdir, fname, flen, tdir, tname, tlen, &orphan);
+                mk__orphan_end(m, tino, open, orphan);
+            }
         } else if (r != 0 && r != MK_ENOENT) {
             rc = r;
         } else {
